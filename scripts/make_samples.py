@@ -27,6 +27,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from pbextract.schema import CONTRACT_INDICATOR_FIELDS, Record
+
 FONTS = {
     "wqy": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "uming": "/usr/share/fonts/truetype/arphic/uming.ttc",
@@ -34,12 +36,7 @@ FONTS = {
 PAGE_W, PAGE_H = A4
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 50.0, 60.0, 60.0
 PAD = 3.0
-CONTRACT_FIELDS = (
-    "schema_version form year project_code project_name department_code department_name "
-    "unit_code unit_name amount_unit budget_total budget_fiscal budget_other fund_use "
-    "plan_mar plan_jun plan_oct plan_dec goals indicators flags"
-).split()
-INDICATOR_FIELDS = "level1 level2 name description operator value unit value_text basis scoring".split()
+DEFAULT_SEED = 2022
 UNBREAKABLE = re.compile(r"[A-Za-z0-9.%\-]+|.", re.S)
 
 
@@ -192,7 +189,9 @@ class Doc:
             if i > 0:
                 self.new_page()
                 if header and seg[0][0] > header[-1]:
-                    self._draw_rows(table, xs, [(r, self.y - sum(table.heights[header[0] : r])) for r in header], set(header))
+                    self._draw_rows(
+                        table, xs, [(r, self.y - sum(table.heights[header[0] : r])) for r in header], set(header)
+                    )
             self._draw_rows(table, xs, seg, {r for r, _ in seg})
         self.y = y
 
@@ -240,9 +239,7 @@ def text_or_empty(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def indicator_rows(
-    inds: list[dict[str, Any]], first_row: int, merged_names: set[int]
-) -> list[tuple[int, int, int]]:
+def indicator_rows(inds: list[dict[str, Any]], first_row: int, merged_names: set[int]) -> list[tuple[int, int, int]]:
     """Row spans (start, length) of merged 一级, 二级 and 三级 cells as (level, start, length)."""
     spans: list[tuple[int, int, int]] = []
     for level, key in ((0, lambda i: inds[i]["level1"]), (1, lambda i: (inds[i]["level1"], inds[i]["level2"]))):
@@ -262,8 +259,11 @@ def indicator_rows(
 
 
 def add_indicator_block(
-    rows: list[list[GCell]], inds: list[dict[str, Any]], cols: list[tuple[int, int]],
-    value_cells: Any, merged_names: set[int],
+    rows: list[list[GCell]],
+    inds: list[dict[str, Any]],
+    cols: list[tuple[int, int]],
+    value_cells: Any,
+    merged_names: set[int],
 ) -> None:
     """Append indicator rows; cols gives (col, colspan) of 一级, 二级, 三级, 描述 then the rest."""
     first = len(rows)
@@ -286,26 +286,47 @@ def form1_budget_split(rec: dict[str, Any], style: Style) -> GTable:
     widths = jittered([62, 62, 52, 66, 62, 52, 139], style)
     name_two_cols = style.rng.random() < 0.5
     rows: list[list[GCell]] = [
-        [GCell(p["code_label"], 0, align="center"), GCell(rec["project_code"], 1, 2),
-         GCell("项目名称", 3, align="center"), GCell(rec["project_name"], 4, 3)],
-        [GCell(p["budget_row_label"], 0, rowspan=2, align="center"), GCell("预算数", 1, align="center"),
-         GCell(text_or_empty(rec["budget_total"]), 2, align="center"), GCell(p["fiscal_label"], 3, align="center"),
-         GCell(text_or_empty(rec["budget_fiscal"]), 4, align="center"), GCell("其他资金", 5, align="center"),
-         GCell(text_or_empty(rec["budget_other"]), 6, align="center")],
+        [
+            GCell(p["code_label"], 0, align="center"),
+            GCell(rec["project_code"], 1, 2),
+            GCell("项目名称", 3, align="center"),
+            GCell(rec["project_name"], 4, 3),
+        ],
+        [
+            GCell(p["budget_row_label"], 0, rowspan=2, align="center"),
+            GCell("预算数", 1, align="center"),
+            GCell(text_or_empty(rec["budget_total"]), 2, align="center"),
+            GCell(p["fiscal_label"], 3, align="center"),
+            GCell(text_or_empty(rec["budget_fiscal"]), 4, align="center"),
+            GCell("其他资金", 5, align="center"),
+            GCell(text_or_empty(rec["budget_other"]), 6, align="center"),
+        ],
         [GCell("\n".join(p["fund_use_paragraphs"]), 1, 6)],
-        [GCell(p["plan_label"], 0, rowspan=2, align="center"), GCell("3月底", 1, 2, align="center"),
-         GCell("6月底", 3, align="center"), GCell("10月底", 4, align="center"), GCell("12月底", 5, 2, align="center")],
-        [GCell(text_or_empty(p["plan_raw"][k]), c, s, align="center")
-         for k, c, s in (("plan_mar", 1, 2), ("plan_jun", 3, 1), ("plan_oct", 4, 1), ("plan_dec", 5, 2))],
-        [GCell(p["goals_label"] if "goals_label" in p else "绩效目标", 0, align="center"),
-         GCell("\n".join(p["goal_paragraphs"]), 1, 6)],
+        [
+            GCell(p["plan_label"], 0, rowspan=2, align="center"),
+            GCell("3月底", 1, 2, align="center"),
+            GCell("6月底", 3, align="center"),
+            GCell("10月底", 4, align="center"),
+            GCell("12月底", 5, 2, align="center"),
+        ],
+        [
+            GCell(text_or_empty(p["plan_raw"][k]), c, s, align="center")
+            for k, c, s in (("plan_mar", 1, 2), ("plan_jun", 3, 1), ("plan_oct", 4, 1), ("plan_dec", 5, 2))
+        ],
+        [
+            GCell(p.get("goals_label", "绩效目标"), 0, align="center"),
+            GCell("\n".join(p["goal_paragraphs"]), 1, 6),
+        ],
     ]
     hdr = p["indicator_header"]
     cols = [(0, 1), (1, 1), (2, 2), (4, 2)] if name_two_cols else [(0, 1), (1, 1), (2, 1), (3, 3)]
-    rows.append([GCell(h, c, s, align="center") for h, (c, s) in zip(hdr, [*cols, (6, 1)])])
+    rows.append([GCell(h, c, s, align="center") for h, (c, s) in zip(hdr, [*cols, (6, 1)], strict=False)])
     table = GTable(widths, rows, header_rows=1, header_start=len(rows) - 1)
     add_indicator_block(
-        rows, rec["indicators"], cols, lambda ind: [GCell(text_or_empty(ind["value_raw"]), 6)],
+        rows,
+        rec["indicators"],
+        cols,
+        lambda ind: [GCell(text_or_empty(ind["value_raw"]), 6)],
         set(p.get("name_merged_with_previous", [])),
     )
     return table
@@ -315,22 +336,35 @@ def form1_unit_total(rec: dict[str, Any], style: Style) -> GTable:
     p = rec["_print"]
     widths = jittered([75, 105, 95, 110, 110], style)
     rows: list[list[GCell]] = [
-        [GCell(p["code_label"], 0, align="center"), GCell(rec["project_code"], 1),
-         GCell("项目名称", 2, align="center"), GCell(rec["project_name"], 3, 2)],
-        [GCell("项目单位", 0, align="center"), GCell(p["unit_cell"], 1),
-         GCell("年度资金总额", 2, align="center"), GCell(text_or_empty(rec["budget_total"]), 3, 2, align="center")],
+        [
+            GCell(p["code_label"], 0, align="center"),
+            GCell(rec["project_code"], 1),
+            GCell("项目名称", 2, align="center"),
+            GCell(rec["project_name"], 3, 2),
+        ],
+        [
+            GCell("项目单位", 0, align="center"),
+            GCell(p["unit_cell"], 1),
+            GCell("年度资金总额", 2, align="center"),
+            GCell(text_or_empty(rec["budget_total"]), 3, 2, align="center"),
+        ],
         [GCell("资金用途", 0, align="center"), GCell("\n".join(p["fund_use_paragraphs"]), 1, 4)],
         [GCell(p["plan_label"], 0, rowspan=2, align="center")]
         + [GCell(m, c, align="center") for c, m in enumerate(("3月底", "6月底", "10月底", "12月底"), 1)],
-        [GCell(text_or_empty(p["plan_raw"][k]), c, align="center")
-         for c, k in enumerate(("plan_mar", "plan_jun", "plan_oct", "plan_dec"), 1)],
+        [
+            GCell(text_or_empty(p["plan_raw"][k]), c, align="center")
+            for c, k in enumerate(("plan_mar", "plan_jun", "plan_oct", "plan_dec"), 1)
+        ],
         [GCell("绩效目标", 0, align="center"), GCell("\n".join(p["goal_paragraphs"]), 1, 4)],
         [GCell(h, c, align="center") for c, h in enumerate(p["indicator_header"])],
     ]
     table = GTable(widths, rows, header_rows=1, header_start=len(rows) - 1)
     add_indicator_block(
-        rows, rec["indicators"], [(0, 1), (1, 1), (2, 1), (3, 1)],
-        lambda ind: [GCell(text_or_empty(ind["value_raw"]), 4)], set(p.get("name_merged_with_previous", [])),
+        rows,
+        rec["indicators"],
+        [(0, 1), (1, 1), (2, 1), (3, 1)],
+        lambda ind: [GCell(text_or_empty(ind["value_raw"]), 4)],
+        set(p.get("name_merged_with_previous", [])),
     )
     return table
 
@@ -339,19 +373,29 @@ def form2_annual(rec: dict[str, Any], style: Style) -> GTable:
     p = rec["_print"]
     widths = jittered([52, 50, 62, 78, 30, 38, 42, 72, 71], style)
     rows: list[list[GCell]] = [
-        [GCell(p["code_label"], 0, align="center"), GCell(p["code_cell"], 1, 3),
-         GCell("主管部门", 4, 2, align="center"), GCell(p["department_cell"], 6, 3)],
-        [GCell("项目单位", 0, align="center"), GCell(p["unit_cell"], 1, 3),
-         GCell(p["budget_label"], 4, 2, align="center"), GCell(p["budget_total_raw"], 6, 3, align="center")],
+        [
+            GCell(p["code_label"], 0, align="center"),
+            GCell(p["code_cell"], 1, 3),
+            GCell("主管部门", 4, 2, align="center"),
+            GCell(p["department_cell"], 6, 3),
+        ],
+        [
+            GCell("项目单位", 0, align="center"),
+            GCell(p["unit_cell"], 1, 3),
+            GCell(p["budget_label"], 4, 2, align="center"),
+            GCell(p["budget_total_raw"], 6, 3, align="center"),
+        ],
         [GCell("资金用途", 0, align="center"), GCell("\n".join(p["fund_use_paragraphs"]), 1, 8)],
         [GCell(p["plan_label"], 0, rowspan=2, align="center")]
         + [GCell(m, c, 2, align="center") for c, m in ((1, "3月底"), (3, "6月底"), (5, "10月底"), (7, "12月底"))],
-        [GCell(text_or_empty(p["plan_raw"][k]), c, 2, align="center")
-         for c, k in ((1, "plan_mar"), (3, "plan_jun"), (5, "plan_oct"), (7, "plan_dec"))],
+        [
+            GCell(text_or_empty(p["plan_raw"][k]), c, 2, align="center")
+            for c, k in ((1, "plan_mar"), (3, "plan_jun"), (5, "plan_oct"), (7, "plan_dec"))
+        ],
     ]
     goals, labels = rec["goals"], p["goal_labels"]
     inline = set(p.get("goal_label_in_text_cell", []))
-    for i, (goal, label) in enumerate(zip(goals, labels)):
+    for i, (goal, label) in enumerate(zip(goals, labels, strict=False)):
         row: list[GCell] = []
         if i == 0:
             row.append(GCell(p["goals_label"], 0, rowspan=len(goals), align="center"))
@@ -364,12 +408,19 @@ def form2_annual(rec: dict[str, Any], style: Style) -> GTable:
     sub = p.get("value_subheader")
     rs = 2 if sub else 1
     header_start = len(rows)
-    rows.append([GCell(hdr[0], 0, rowspan=rs, align="center"), GCell(hdr[1], 1, rowspan=rs, align="center"),
-                 GCell(hdr[2], 2, rowspan=rs, align="center"), GCell(hdr[3], 3, rowspan=rs, align="center"),
-                 GCell(hdr[4], 4, 3, align="center"), GCell(hdr[5], 7, rowspan=rs, align="center"),
-                 GCell(hdr[6], 8, rowspan=rs, align="center")])
+    rows.append(
+        [
+            GCell(hdr[0], 0, rowspan=rs, align="center"),
+            GCell(hdr[1], 1, rowspan=rs, align="center"),
+            GCell(hdr[2], 2, rowspan=rs, align="center"),
+            GCell(hdr[3], 3, rowspan=rs, align="center"),
+            GCell(hdr[4], 4, 3, align="center"),
+            GCell(hdr[5], 7, rowspan=rs, align="center"),
+            GCell(hdr[6], 8, rowspan=rs, align="center"),
+        ]
+    )
     if sub:
-        rows.append([GCell(t, c, align="center") for c, t in zip((4, 5, 6), sub)])
+        rows.append([GCell(t, c, align="center") for c, t in zip((4, 5, 6), sub, strict=False)])
     table = GTable(widths, rows, header_rows=rs, header_start=header_start)
     merge_text_desc = style.rng.random() < 0.5
 
@@ -399,8 +450,8 @@ def title_block(doc: Doc, rec: dict[str, Any]) -> None:
 
 
 def expected(rec: dict[str, Any], page_start: int, page_end: int, name: str) -> dict[str, Any]:
-    out = {k: rec[k] for k in CONTRACT_FIELDS}
-    out["indicators"] = [{k: i[k] for k in INDICATOR_FIELDS} for i in rec["indicators"]]
+    out = {k: rec[k] for k in Record.model_fields if k in rec}
+    out["indicators"] = [{k: i[k] for k in CONTRACT_INDICATOR_FIELDS} for i in rec["indicators"]]
     out.update(source_file=name, page_start=page_start, page_end=page_end)
     return out
 
@@ -417,16 +468,26 @@ def render(records: list[dict[str, Any]], out: Path, style: Style, cover: list[s
     doc.new_page()
     doc.text_line("目 录", style.size + 8, gap=16)
     for n, rec in enumerate(records, 1):
-        name = rec["_print"].get("title") if rec["form"] == "annual_target_table" else rec["project_name"] + "项目绩效目标表"
+        name = (
+            rec["_print"].get("title")
+            if rec["form"] == "annual_target_table"
+            else rec["project_name"] + "项目绩效目标表"
+        )
         doc.two_sided_line(f"{n}. {name} " + "." * 6, str(n + 2), style.size)
     doc.new_page()
     summary = [r for r in records if r["form"] == "annual_target_table"]
     if summary:
         doc.text_line("市级报人大项目绩效目标", style.size + 5, gap=12)
         rows = [[GCell(t, c, align="center") for c, t in enumerate(("序号", "部门名称", "项目名称", "项目预算(万元)"))]]
-        rows += [[GCell(str(n), 0, align="center"), GCell(r["department_name"] or "", 1),
-                  GCell(r["project_name"], 2), GCell(str(r["budget_total"]), 3, align="center")]
-                 for n, r in enumerate(summary, 1)]
+        rows += [
+            [
+                GCell(str(n), 0, align="center"),
+                GCell(r["department_name"] or "", 1),
+                GCell(r["project_name"], 2),
+                GCell(str(r["budget_total"]), 3, align="center"),
+            ]
+            for n, r in enumerate(summary, 1)
+        ]
         doc.table(GTable(jittered([40, 160, 200, 95], style), rows))
         doc.new_page()
     lines = []
@@ -457,7 +518,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--truth", type=Path, default=Path("../shared/truth"))
     ap.add_argument("--out", type=Path, default=Path("samples"))
-    ap.add_argument("--seed", type=int, default=2022)
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = ap.parse_args()
     for name, path in FONTS.items():
         pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
@@ -476,7 +537,9 @@ def main() -> None:
     ]
     for i, (name, recs, font, size, repeat, cover) in enumerate(docs):
         rng = random.Random(args.seed * 100 + i)
-        style = Style(font, size + rng.uniform(-0.5, 0.5), repeat, 0.12, rng)
+        if args.seed != DEFAULT_SEED:  # variants: the font and merged-cell printing vary too
+            font, repeat = rng.choice(sorted(FONTS)), rng.random() < 0.5
+        style = Style(font, size + rng.uniform(-1.0, 1.0), repeat, 0.12 if args.seed == DEFAULT_SEED else 0.2, rng)
         render(recs, args.out / name, style, cover)
         print(f"wrote {args.out / name}: {len(recs)} tables")
 

@@ -1,0 +1,106 @@
+"""Command line: ``pbextract run INPUT... -o OUT`` over files and folders; ``pbextract inspect``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pbextract import __version__
+from pbextract.errors import InputError
+from pbextract.pipeline import extract_file, page_tables
+from pbextract.writers import OutputWriter, totals
+
+app = typer.Typer(add_completion=False, help="Budget performance-target tables (绩效目标表) from PDF to records.")
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def collect_inputs(inputs: list[Path]) -> list[Path]:
+    """Files as given, and every *.pdf below each folder (sorted); missing paths are a usage error."""
+    files: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".pdf")
+        elif p.exists():
+            files.append(p)
+        else:
+            raise typer.BadParameter(f"{p}: no such file or folder", param_hint="INPUT")
+    return files
+
+
+@app.command()
+def run(
+    inputs: Annotated[list[Path], typer.Argument(help="PDF files and/or folders (searched recursively)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("out"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Extract every project table into OUT: records.jsonl, *.parquet, manifest.json, record.schema.json.
+
+    Exit codes: 0 all files read; 1 some file or page could not be read (the rest is written);
+    2 bad command line.
+    """
+    files = collect_inputs(inputs)
+    writer = OutputWriter(out)
+    start = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("extracting", total=len(files))
+        for path in files:
+            progress.update(task, description=f"extracting {path.name}")
+            result = extract_file(path)
+            writer.add(result)
+            if result.error:
+                progress.console.print(f"[red]error[/red] {result.error}")
+            for msg in result.page_errors:
+                progress.console.print(f"[yellow]page[/yellow] {msg}")
+            progress.advance(task)
+    writer.finish()
+    t = totals(writer.results)
+    seconds = time.perf_counter() - start
+    rate = t["pages"] / seconds if seconds > 0 else 0.0
+    err.print(
+        f"{t['files']} files, {t['pages']} pages, {t['records']} records, {t['flags']} flags, "
+        f"{t['errors']} errors in {seconds:.1f}s ({rate:.1f} pages/s) -> {out}"
+    )
+    failed = any(r.status != "ok" for r in writer.results)
+    raise typer.Exit(EXIT_FILE_ERRORS if failed else EXIT_OK)
+
+
+@app.command()
+def inspect(
+    pdf: Annotated[Path, typer.Argument(help="a PDF file")],
+    page: Annotated[int, typer.Option("--page", "-p", help="1-based page")] = 1,
+) -> None:
+    """Print one page's stage objects as JSON: its class, and each table's grid, cells and title text."""
+    from pbextract.pdfopen import open_pdf
+
+    try:
+        with open_pdf(pdf) as (doc, handle):
+            if not 1 <= page <= len(doc.pages):
+                raise InputError(pdf, f"no page {page} (the file has {len(doc.pages)})")
+            info = doc.pages[page - 1]
+            tables = page_tables(handle.pages[page - 1], info)
+    except InputError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(EXIT_FILE_ERRORS) from exc
+    out = {"page": info.model_dump(mode="json"), "tables": [t.model_dump(mode="json") for t in tables]}
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)

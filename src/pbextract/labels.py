@@ -1,0 +1,108 @@
+"""The printed labels of both table forms, matched tolerantly (rapidfuzz) to canonical keys."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from rapidfuzz import fuzz, process
+
+from pbextract.text import compact
+
+
+class Label(StrEnum):
+    CODE = "code"  # 项目编码 / 项目编号
+    CODE_AND_NAME = "code_and_name"  # 项目编码及名称 (form 2)
+    NAME = "name"
+    DEPARTMENT = "department"
+    UNIT = "unit"
+    BUDGET_SECTION = "budget_section"  # 预算规模及资金用途
+    BUDGET_TOTAL = "budget_total"
+    BUDGET_FISCAL = "budget_fiscal"
+    BUDGET_OTHER = "budget_other"
+    FUND_USE = "fund_use"
+    PLAN = "plan"
+    PLAN_MAR = "plan_mar"
+    PLAN_JUN = "plan_jun"
+    PLAN_OCT = "plan_oct"
+    PLAN_DEC = "plan_dec"
+    GOALS = "goals"
+    LEVEL1 = "level1"
+    LEVEL2 = "level2"
+    LEVEL3 = "level3"
+    DESCRIPTION = "description"
+    VALUE = "value"
+    VALUE_OP = "value_op"
+    VALUE_NUM = "value_num"
+    VALUE_UNIT = "value_unit"
+    BASIS = "basis"
+    SCORING = "scoring"
+
+
+_VARIANTS: dict[Label, tuple[str, ...]] = {
+    Label.CODE: ("项目编码", "项目编号", "项目代码"),
+    Label.CODE_AND_NAME: ("项目编码及名称", "项目编号及名称", "项目代码及名称", "项目名称及编码"),
+    Label.NAME: ("项目名称",),
+    Label.DEPARTMENT: ("主管部门", "预算部门", "部门名称"),
+    Label.UNIT: ("项目单位", "实施单位", "预算单位"),
+    Label.BUDGET_SECTION: ("预算规模及资金用途", "预算规模及用途"),
+    Label.BUDGET_TOTAL: ("预算数", "年度资金总额", "年度资金总额万元", "资金总额", "预算金额", "年度预算数"),
+    Label.BUDGET_FISCAL: ("其中:财政资金", "财政资金", "其中:财政拨款", "财政拨款"),
+    Label.BUDGET_OTHER: ("其他资金",),
+    Label.FUND_USE: ("资金用途", "项目资金用途"),
+    Label.PLAN: ("资金支出计划", "资金支出计划累计支出金额", "支出计划"),
+    Label.PLAN_MAR: ("3月底",),
+    Label.PLAN_JUN: ("6月底",),
+    Label.PLAN_OCT: ("10月底",),
+    Label.PLAN_DEC: ("12月底",),
+    Label.GOALS: ("绩效目标", "年度绩效目标", "年度目标", "项目绩效目标"),
+    Label.LEVEL1: ("一级指标",),
+    Label.LEVEL2: ("二级指标",),
+    Label.LEVEL3: ("三级指标",),
+    Label.DESCRIPTION: ("绩效指标描述", "绩效指标描述指标内容", "指标说明", "指标内容", "指标描述"),
+    Label.VALUE: ("指标值", "目标值", "绩效指标值"),
+    Label.VALUE_OP: ("符号",),
+    Label.VALUE_NUM: ("值", "数值"),
+    Label.VALUE_UNIT: ("单位", "单位文字描述", "计量单位"),
+    Label.BASIS: ("指标确定依据", "确定依据"),
+    Label.SCORING: ("评扣分标准", "评分标准", "扣分标准"),
+}
+
+
+def label_key(text: str) -> str:
+    """Width-folded text without spaces, brackets or colons: the form labels are compared on this."""
+    return re.sub(r"[()（）\[\]【】:：,，、.。\s]", "", compact(text))
+
+
+_CHOICES = {label_key(v): label for label, variants in _VARIANTS.items() for v in variants}
+HEADER_LABELS = frozenset({Label.LEVEL1, Label.LEVEL2, Label.LEVEL3, Label.DESCRIPTION, Label.VALUE})
+_MIN_SCORE = 84.0
+
+
+def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:
+    """The label a cell's text stands for, allowing small OCR slips; None for ordinary text."""
+    key = label_key(text)
+    if not key or len(key) > 16:
+        return None
+    if key in _CHOICES:
+        return _CHOICES[key]
+    if len(key) < 3:
+        return None
+    best = process.extractOne(key, _CHOICES.keys(), scorer=fuzz.ratio, score_cutoff=min_score)
+    return _CHOICES[best[0]] if best else None
+
+
+def label_score(text: str) -> float:
+    """How close the text is to its best-matching label (0-100), for QA flags."""
+    key = label_key(text)
+    best = process.extractOne(key, _CHOICES.keys(), scorer=fuzz.ratio)
+    return float(best[1]) if best else 0.0
+
+
+_UNIT_IN_LABEL = re.compile(r"[(（]\s*(万元|元|千元|亿元)\s*[)）]")
+
+
+def amount_unit_in(text: str) -> str | None:
+    """``年度资金总额（万元）`` -> ``万元``."""
+    m = _UNIT_IN_LABEL.search(text)
+    return m.group(1) if m else None

@@ -1,0 +1,286 @@
+"""Stage 5: a stitched project table's rows mapped onto the contract's Record, for both forms.
+
+Labels are matched tolerantly (``labels.match_label``); key cells take the value in the next
+cell to their right; the plan months and the indicator columns are aligned by x-overlap with
+their header cells, so column widths and spans may differ from one document to the next.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pbextract.labels import HEADER_LABELS, Label, amount_unit_in, match_label
+from pbextract.repair import fill_down
+from pbextract.schema import Form, Indicator, Record
+from pbextract.stages import Cell, ProjectTable, Row
+from pbextract.text import compact
+from pbextract.titleblock import read_title
+from pbextract.values import ParsedValue, parse_value_cell, parse_value_parts, split_code, to_decimal
+
+_GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
+_MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
+_AMOUNTS = {
+    Label.BUDGET_TOTAL: "budget_total",
+    Label.BUDGET_FISCAL: "budget_fiscal",
+    Label.BUDGET_OTHER: "budget_other",
+}
+_INDICATOR_COLUMNS = (
+    Label.LEVEL1,
+    Label.LEVEL2,
+    Label.LEVEL3,
+    Label.DESCRIPTION,
+    Label.VALUE,
+    Label.BASIS,
+    Label.SCORING,
+)
+_VALUE_PARTS = (Label.VALUE_OP, Label.VALUE_NUM, Label.VALUE_UNIT)
+
+
+class Mapped(BaseModel):
+    """A record with, for each field path, the cell it was read from (for flags and QA crops)."""
+
+    record: Record
+    sources: dict[str, Cell] = Field(default_factory=dict)
+    unparsed: list[str] = Field(default_factory=list)  # field paths whose printed text did not parse
+
+
+def _overlap(a: Cell, x0: float, x1: float) -> float:
+    return max(0.0, min(a.bbox[2], x1) - max(a.bbox[0], x0))
+
+
+class _Columns:
+    """Indicator column x-ranges taken from the header row (and the 符号/值/单位 sub-header)."""
+
+    def __init__(self) -> None:
+        self.ranges: dict[Label, tuple[float, float]] = {}
+
+    def add(self, label: Label, cell: Cell) -> None:
+        self.ranges[label] = (cell.bbox[0], cell.bbox[2])
+
+    def column_of(self, cell: Cell, labels: tuple[Label, ...]) -> Label | None:
+        best, score = None, 0.0
+        for label in labels:
+            if label in self.ranges:
+                ov = _overlap(cell, *self.ranges[label])
+                if ov > score:
+                    best, score = label, ov
+        return best
+
+
+class _Mapper:
+    def __init__(self, table: ProjectTable, source_file: str, sha256: str) -> None:
+        self.table = table
+        self.fields: dict[str, Any] = {}
+        self.sources: dict[str, Cell] = {}
+        self.unparsed: list[str] = []
+        self.goals: list[str] = []
+        self.indicators: list[dict[str, Any]] = []
+        self.form_labels: set[Label] = set()
+        self.months: dict[Label, tuple[float, float]] = {}
+        self.columns: _Columns | None = None
+        self.amount_unit: str | None = None
+        self.source_file, self.sha256 = source_file, sha256
+
+    # -- fields ---------------------------------------------------------------------------
+    def put(self, path: str, value: Any, cell: Cell) -> None:
+        self.fields[path] = value
+        self.sources[path] = cell
+
+    def put_amount(self, path: str, cell: Cell) -> None:
+        value = to_decimal(cell.text)
+        if value is None and cell.text.strip():
+            self.unparsed.append(path)
+        self.put(path, value, cell)
+
+    # -- rows -----------------------------------------------------------------------------
+    def run(self) -> Mapped:
+        for row in self.table.rows:
+            if self._is_header(row):
+                self._header(row)
+            elif self.columns is not None:
+                self._indicator(row)
+            else:
+                self._head_row(row)
+        return self._record()
+
+    def _is_header(self, row: Row) -> bool:
+        labels = {match_label(c.text) for c in row.cells}
+        if len(labels & HEADER_LABELS) >= 3:
+            return True
+        # the 符号/值/单位 sub-header under a two-row header
+        return self.columns is not None and len(labels & set(_VALUE_PARTS)) >= 2
+
+    def _header(self, row: Row) -> None:
+        """A header row starts the indicator columns afresh; its second row (符号/值/单位) refines them."""
+        fresh = any(
+            start and match_label(c.text) == Label.LEVEL1 for c, start in zip(row.cells, row.starts, strict=True)
+        )
+        if self.columns is None or fresh:
+            self.columns = _Columns()
+        for cell in row.cells:
+            label = match_label(cell.text)
+            if label in _INDICATOR_COLUMNS or label in _VALUE_PARTS:
+                self.columns.add(label, cell)
+
+    def _head_row(self, row: Row) -> None:
+        cells = row.cells
+        labels = [match_label(c.text) for c in cells]
+        self.form_labels.update(label for label in labels if label)
+        section = labels[0]
+        if section == Label.PLAN:
+            self._plan_row(cells[1:], labels[1:])
+        elif section == Label.GOALS:
+            self._goal_row(cells[1:])
+        elif section == Label.BUDGET_SECTION and not any(labels[1:]):
+            self._fund_use([c for c in cells[1:] if c.text])
+        else:
+            self._pairs(cells, labels)
+
+    def _pairs(self, cells: list[Cell], labels: list[Label | None]) -> None:
+        for i, label in enumerate(labels):
+            if label is None or i + 1 >= len(cells) or labels[i + 1] is not None:
+                continue
+            value = cells[i + 1]
+            if label == Label.CODE:
+                code, _ = split_code(value.text)
+                self.put("project_code", code or value.text.replace(" ", "") or None, value)
+            elif label == Label.CODE_AND_NAME:
+                code, name = split_code(value.text)
+                self.put("project_code", code, value)
+                self.put("project_name", name or None, value)
+            elif label == Label.NAME:
+                self.put("project_name", value.text or None, value)
+            elif label in (Label.DEPARTMENT, Label.UNIT):
+                code, name = split_code(value.text)
+                prefix = "department" if label == Label.DEPARTMENT else "unit"
+                self.put(f"{prefix}_code", code, value)
+                self.put(f"{prefix}_name", name or None, value)
+            elif label in _AMOUNTS:
+                self.amount_unit = self.amount_unit or amount_unit_in(cells[i].text)
+                self.put_amount(_AMOUNTS[label], value)
+            elif label == Label.FUND_USE:
+                self._fund_use([value])
+            elif label == Label.GOALS:
+                self._goal_row(cells[i + 1 :])
+
+    def _fund_use(self, cells: list[Cell]) -> None:
+        if cells:
+            self.put("fund_use", "".join(c.text for c in cells) or None, cells[0])
+
+    def _plan_row(self, cells: list[Cell], labels: list[Label | None]) -> None:
+        if any(label in _MONTHS for label in labels):
+            for cell, label in zip(cells, labels, strict=True):
+                if label in _MONTHS:
+                    self.months[label] = (cell.bbox[0], cell.bbox[2])
+            return
+        for cell in cells:
+            best = max(self.months, key=lambda m: _overlap(cell, *self.months[m]), default=None)
+            if best is not None and _overlap(cell, *self.months[best]) > 0:
+                self.put_amount(best.value, cell)
+
+    def _goal_row(self, cells: list[Cell]) -> None:
+        parts = [c for c in cells if c.text and not _GOAL_LABEL.fullmatch(compact(c.text))]
+        if parts:
+            text = "".join(c.text for c in parts)
+            self.goals.append(_GOAL_LABEL.sub("", text, count=1) if _GOAL_LABEL.match(text) else text)
+            self.sources[f"goals.{len(self.goals) - 1}"] = parts[0]
+
+    def _indicator(self, row: Row) -> None:
+        assert self.columns is not None
+        by_col: dict[Label, list[Cell]] = {}
+        for cell in row.cells:
+            col = self.columns.column_of(cell, _INDICATOR_COLUMNS)
+            if col is not None:
+                by_col.setdefault(col, []).append(cell)
+        if not any(c.text for cells in by_col.values() for c in cells):
+            return
+        i = len(self.indicators)
+
+        def text_of(label: Label) -> str:
+            return "".join(c.text for c in by_col.get(label, []))
+
+        ind: dict[str, Any] = {
+            "level1": text_of(Label.LEVEL1),
+            "level2": text_of(Label.LEVEL2),
+            "name": text_of(Label.LEVEL3),
+            "description": text_of(Label.DESCRIPTION) or None,
+            "basis": text_of(Label.BASIS) or None,
+            "scoring": text_of(Label.SCORING) or None,
+            "page": row.page,
+        }
+        for key, label in (
+            ("level1", Label.LEVEL1),
+            ("level2", Label.LEVEL2),
+            ("name", Label.LEVEL3),
+            ("description", Label.DESCRIPTION),
+            ("basis", Label.BASIS),
+            ("scoring", Label.SCORING),
+        ):
+            if by_col.get(label):
+                self.sources[f"indicators.{i}.{key}"] = by_col[label][0]
+        value_cells = sorted(by_col.get(Label.VALUE, []), key=lambda c: c.bbox[0])
+        parsed = self._value(value_cells)
+        if not parsed.parsed:
+            self.unparsed.append(f"indicators.{i}.value")
+        ind.update(parsed.model_dump(exclude={"parsed"}))
+        if value_cells:
+            for key in ("operator", "value", "unit", "value_text"):
+                self.sources[f"indicators.{i}.{key}"] = value_cells[0]
+        self.indicators.append(ind)
+
+    def _value(self, cells: list[Cell]) -> ParsedValue:
+        assert self.columns is not None
+        if len(cells) == 1 and not any(p in self.columns.ranges for p in _VALUE_PARTS):
+            return parse_value_cell(cells[0].text)
+        if any(p in self.columns.ranges for p in _VALUE_PARTS) and len(cells) > 1:
+            slots: dict[Label, str] = {}
+            for cell in cells:
+                part = self.columns.column_of(cell, _VALUE_PARTS)
+                if part is not None:
+                    slots[part] = slots.get(part, "") + cell.text
+            if len(cells) == 3 or compact(cells[0].text) != "文字描述":
+                return parse_value_parts([slots.get(p, "") for p in _VALUE_PARTS])
+        return parse_value_parts([c.text for c in cells])
+
+    # -- record ---------------------------------------------------------------------------
+    def _form(self, annual: bool, project_title: bool) -> Form | None:
+        if Label.CODE_AND_NAME in self.form_labels or (annual and Label.CODE not in self.form_labels):
+            return Form.ANNUAL_TARGET
+        if Label.CODE in self.form_labels or project_title:
+            return Form.PROJECT_TARGET
+        return None
+
+    def _record(self) -> Mapped:
+        title = read_title(self.table.title)
+        form = self._form(title.annual, title.project_table)
+        f = self.fields
+        if form == Form.PROJECT_TARGET and "department_code" not in f:
+            f["department_code"], f["department_name"] = title.department_code, title.department_name
+        if not f.get("project_name") and title.title_name:
+            f["project_name"] = title.title_name
+        levels1 = fill_down([i["level1"] for i in self.indicators])
+        levels2 = fill_down([i["level2"] for i in self.indicators])
+        for ind, l1, l2 in zip(self.indicators, levels1, levels2, strict=True):
+            ind["level1"], ind["level2"] = l1, l2
+        pages = sorted({r.page for r in self.table.rows}) or self.table.pages
+        record = Record(
+            source_file=self.source_file,
+            source_sha256=self.sha256,
+            page_start=pages[0],
+            page_end=pages[-1],
+            form=form,
+            year=title.year,
+            amount_unit=self.amount_unit or title.amount_unit or "万元",
+            goals=self.goals,
+            indicators=[Indicator(**i) for i in self.indicators],
+            **{k: v for k, v in f.items() if k in Record.model_fields},
+        )
+        return Mapped(record=record, sources=self.sources, unparsed=self.unparsed)
+
+
+def map_table(table: ProjectTable, source_file: str, sha256: str) -> Mapped:
+    """The Record of one stitched project table, with the source cell of each field."""
+    return _Mapper(table, source_file, sha256).run()

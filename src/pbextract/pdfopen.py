@@ -1,0 +1,89 @@
+"""Stage 1: open a PDF, check it is readable, and classify each page by its text layer."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pydantic import BaseModel
+
+from pbextract.errors import InputError
+from pbextract.stages import Page, PageKind
+
+_IMAGE_COVER = 0.5  # share of the page an image must cover to count as a page image
+_BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer is unusable
+
+
+class Document(BaseModel):
+    path: Path
+    sha256: str
+    pages: list[Page]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def classify(page: Any) -> Page:
+    """Text layer usable, page image only, image with a text layer, or blank."""
+    chars = page.chars
+    area = float(page.width * page.height) or 1.0
+    cover = (
+        sum(
+            max(0.0, min(im["x1"], page.width) - max(im["x0"], 0))
+            * max(0.0, min(im["bottom"], page.height) - max(im["top"], 0))
+            for im in page.images
+        )
+        / area
+    )
+    unmapped = sum(1 for c in chars if c["text"].startswith("(cid:"))
+    usable = len(chars) - unmapped
+    if usable and unmapped / len(chars) <= _BAD_CHARS:
+        kind = PageKind.OCR if cover >= _IMAGE_COVER else PageKind.TEXT
+    elif page.images or page.curves:
+        kind = PageKind.SCAN
+    else:
+        kind = PageKind.BLANK
+    return Page(number=page.page_number, width=float(page.width), height=float(page.height), kind=kind, chars=usable)
+
+
+def _check_header(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if not head:
+        raise InputError(path, "empty file")
+    if b"%PDF-" not in head:
+        raise InputError(path, "not a PDF (no %PDF- header)")
+
+
+@contextmanager
+def open_pdf(path: Path) -> Iterator[tuple[Document, Any]]:
+    """Open ``path``; yields the classified Document and the pdfplumber handle for later stages."""
+    _check_header(path)
+    try:
+        pdf = pdfplumber.open(path)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise InputError(path, f"encrypted PDF, cannot be read without a password ({type(exc).__name__})") from exc
+    except Exception as exc:  # pdfminer raises many types for a broken file
+        raise InputError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+    try:
+        try:
+            pages = [classify(p) for p in pdf.pages]
+        except Exception as exc:
+            raise InputError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+        if not pages:
+            raise InputError(path, "PDF has no pages")
+        yield Document(path=path, sha256=sha256_of(path), pages=pages), pdf
+    finally:
+        pdf.close()

@@ -1,0 +1,77 @@
+"""Stage 4: rows from merged cells, tables stitched across pages, values filled down."""
+
+from __future__ import annotations
+
+import re
+
+from pbextract.labels import Label, match_label
+from pbextract.stages import Cell, PageTable, ProjectTable, Row, TextLine
+from pbextract.text import compact
+
+_PROJECT_TITLE = re.compile(r"项目(支出)?绩效目标表|年度目标[(（]?\d{4}|年度目标$")
+_PAGE_FURNITURE = re.compile(r"^[-—–\s第页]*\d+[-—–\s页]*$|^\d+/\d+$")
+_START_LABELS = {Label.CODE, Label.CODE_AND_NAME}
+
+
+def rows_of(table: PageTable) -> list[Row]:
+    """One Row per grid row; a merged cell appears in every row it spans (the fill-down of merged cells)."""
+    rows: list[Row] = [Row(page=table.page, cells=[], starts=[]) for _ in range(table.grid.n_rows)]
+    for cell in sorted(table.cells, key=lambda c: c.col):
+        for r in range(cell.row, cell.row + cell.rowspan):
+            rows[r].cells.append(cell)
+            rows[r].starts.append(r == cell.row)
+    return [r for r in rows if r.cells]
+
+
+def is_project_title(text: str) -> bool:
+    return _PROJECT_TITLE.search(compact(text)) is not None
+
+
+def is_furniture(line: TextLine) -> bool:
+    """Page numbers and similar running text that says nothing about the table below."""
+    return _PAGE_FURNITURE.match(line.text) is not None
+
+
+def starts_project(table: PageTable) -> bool:
+    """A table whose first rows carry the project-code label, or that a project title stands above."""
+    first_rows = {c.row for c in table.cells if c.row <= 1}
+    if any(match_label(c.text) in _START_LABELS for c in table.cells if c.row in first_rows):
+        return True
+    return any(is_project_title(t.text) for t in table.above)
+
+
+def stitch(tables: list[PageTable]) -> tuple[list[ProjectTable], list[PageTable]]:
+    """Group page tables into project tables; a table at the top of the next page with nothing
+    but page furniture above it continues the open one.  Returns (projects, other tables)."""
+    projects: list[ProjectTable] = []
+    others: list[PageTable] = []
+    current: ProjectTable | None = None
+    for t in tables:
+        if starts_project(t):
+            title = [line for line in t.above if not is_furniture(line)]
+            current = ProjectTable(pages=[t.page], title=title, rows=rows_of(t))
+            projects.append(current)
+        elif current is not None and _continues(current, t):
+            current.rows.extend(rows_of(t))
+            if t.page not in current.pages:
+                current.pages.append(t.page)
+        else:
+            current = None
+            others.append(t)
+    return projects, others
+
+
+def _continues(current: ProjectTable, t: PageTable) -> bool:
+    return t.page == current.pages[-1] + 1 and all(is_furniture(line) for line in t.above)
+
+
+def fill_down(values: list[str]) -> list[str]:
+    """Empty entries take the value above (a merged cell split by a page break prints once)."""
+    out: list[str] = []
+    for v in values:
+        out.append(v if v or not out else out[-1])
+    return out
+
+
+def texts(cells: list[Cell]) -> str:
+    return "".join(c.text for c in cells)

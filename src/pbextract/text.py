@@ -1,0 +1,32 @@
+"""The contract's text rules: NFC, printed line breaks joined, Latin words kept apart."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_LATIN_END = re.compile(r"[A-Za-z0-9]$")
+_LATIN_START = re.compile(r"^[A-Za-z0-9]")
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join the printed lines of one cell: no separator, one space between Latin words or numbers."""
+    out = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if out and _LATIN_END.search(out) and _LATIN_START.match(line):
+            out += " "
+        out += line
+    return unicodedata.normalize("NFC", out)
+
+
+def compact(text: str) -> str:
+    """A label key: width-folded (NFKC), without whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def squeeze_cjk_spaces(text: str) -> str:
+    """Drop spaces next to CJK characters (OCR and some exports put spaces between glyphs)."""
+    return re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", text)

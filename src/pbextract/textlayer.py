@@ -1,0 +1,94 @@
+"""Stage 3 (digital pages): read each cell's printed lines, and the free text, from the text layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pbextract.schema import BBox
+from pbextract.stages import Cell, Grid, TextLine
+from pbextract.text import join_lines, squeeze_cjk_spaces
+
+_SPACE_GAP = 0.3  # a gap wider than this share of the font size is a space
+_SEGMENT_GAP = 3.0  # a gap wider than this many font sizes splits a free line into segments
+
+Char = dict[str, Any]
+
+
+def _centre_in(c: Char, box: BBox) -> bool:
+    x = (c["x0"] + c["x1"]) / 2
+    y = (c["top"] + c["bottom"]) / 2
+    return bool(box[0] <= x <= box[2] and box[1] <= y <= box[3])
+
+
+def group_lines(chars: list[Char]) -> list[list[Char]]:
+    """Chars grouped into printed lines (by vertical centre), each sorted left to right."""
+    lines: list[list[Char]] = []
+    for c in sorted(chars, key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"])):
+        mid = (c["top"] + c["bottom"]) / 2
+        if lines:
+            last = lines[-1]
+            lmid = sum((x["top"] + x["bottom"]) / 2 for x in last) / len(last)
+            if abs(mid - lmid) <= 0.5 * max(c["size"], 1.0):
+                last.append(c)
+                continue
+        lines.append([c])
+    return [sorted(line, key=lambda c: c["x0"]) for line in lines]
+
+
+def line_text(line: list[Char]) -> str:
+    """The text of one printed line, with a space where the glyphs leave a word gap."""
+    out = ""
+    prev: Char | None = None
+    for c in line:
+        if prev is not None and c["x0"] - prev["x1"] > _SPACE_GAP * c["size"] and not out.endswith(" "):
+            out += " "
+        out += c["text"]
+        prev = c
+    return squeeze_cjk_spaces(" ".join(out.split()))
+
+
+def read_cells(chars: list[Char], grid: Grid) -> list[Cell]:
+    """Every grid cell with the text-layer lines whose glyph centres fall inside it."""
+    cells = []
+    for g in grid.cells:
+        inside = [c for c in chars if _centre_in(c, g.bbox)]
+        lines = [line_text(ln) for ln in group_lines(inside)]
+        lines = [ln for ln in lines if ln]
+        cells.append(
+            Cell(
+                page=grid.page,
+                row=g.row,
+                col=g.col,
+                rowspan=g.rowspan,
+                colspan=g.colspan,
+                bbox=g.bbox,
+                lines=lines,
+                text=join_lines(lines),
+            )
+        )
+    return cells
+
+
+def read_free_lines(chars: list[Char], page: int, grids: list[Grid]) -> list[TextLine]:
+    """Text outside every table, as line segments (a wide gap splits a line: ``001002 …   单位:万元``)."""
+    free = [c for c in chars if not any(_centre_in(c, g.bbox) for g in grids)]
+    out: list[TextLine] = []
+    for line in group_lines(free):
+        seg: list[Char] = [line[0]]
+        for c in line[1:]:
+            if c["x0"] - seg[-1]["x1"] > _SEGMENT_GAP * c["size"]:
+                out.append(_segment(seg, page))
+                seg = []
+            seg.append(c)
+        out.append(_segment(seg, page))
+    return [t for t in out if t.text]
+
+
+def _segment(chars: list[Char], page: int) -> TextLine:
+    box = (
+        min(c["x0"] for c in chars),
+        min(c["top"] for c in chars),
+        max(c["x1"] for c in chars),
+        max(c["bottom"] for c in chars),
+    )
+    return TextLine(page=page, text=line_text(chars), bbox=box)

@@ -1,0 +1,99 @@
+"""Stage 6: domain checks that flag fields for QA; nothing is dropped or changed."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from decimal import Decimal
+
+from pbextract.mapping import Mapped
+from pbextract.schema import Flag, Record
+from pbextract.stages import Cell
+
+PROJECT_CODE = re.compile(r"^\d{8}[A-Z]\d{11}[0-9A-Z]$")
+LEVEL1 = frozenset({"产出指标", "效益指标", "满意度指标", "成本指标"})
+LEVEL2 = frozenset(
+    {
+        "数量指标",
+        "质量指标",
+        "时效指标",
+        "成本指标",
+        "经济效益指标",
+        "社会效益指标",
+        "生态效益指标",
+        "可持续影响指标",
+        "服务对象满意度指标",
+        "服务对象满意度",
+        "经济成本指标",
+        "社会成本指标",
+        "生态环境成本指标",
+        "满意度指标",
+    }
+)
+LOW_CONFIDENCE = 0.80
+_PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
+
+
+def _flag(m: Mapped, path: str, reason: str, confidence: float = 0.5, text: str | None = None) -> Flag:
+    cell: Cell | None = m.sources.get(path)
+    return Flag(
+        field=path,
+        page=cell.page if cell else m.record.page_start,
+        bbox=cell.bbox if cell else None,
+        confidence=min(confidence, cell.confidence) if cell else confidence,
+        reason=reason,
+        text=text if text is not None else (cell.text if cell else None),
+    )
+
+
+def validate(m: Mapped) -> list[Flag]:
+    """Every inconsistent, unparsed or low-confidence field of one mapped record."""
+    r = m.record
+    flags: list[Flag] = []
+    if r.form is None:
+        flags.append(_flag(m, "form", "unknown_form", 0.0, text=None))
+    if not r.project_code:
+        flags.append(_flag(m, "project_code", "missing_field", 0.0))
+    elif not PROJECT_CODE.match(r.project_code):
+        flags.append(_flag(m, "project_code", "bad_project_code"))
+    if not r.project_name:
+        flags.append(_flag(m, "project_name", "missing_field", 0.0))
+    if r.form is not None and r.budget_total is None:
+        flags.append(_flag(m, "budget_total", "missing_field", 0.0))
+    flags += [_flag(m, path, "unparsed_value") for path in m.unparsed]
+    flags += _budget_checks(m, r)
+    if r.form is not None and not r.indicators:
+        flags.append(_flag(m, "indicators", "no_indicators", 0.0))
+    for i, ind in enumerate(r.indicators):
+        if ind.level1 not in LEVEL1:
+            flags.append(_flag(m, f"indicators.{i}.level1", "unknown_level", text=ind.level1))
+        if ind.level2 not in LEVEL2:
+            flags.append(_flag(m, f"indicators.{i}.level2", "unknown_level", text=ind.level2))
+        if not ind.name:
+            flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
+    flags += _confidence_flags(m, {f.field for f in flags})
+    return flags
+
+
+def _budget_checks(m: Mapped, r: Record) -> list[Flag]:
+    flags: list[Flag] = []
+    plans: list[tuple[str, Decimal]] = [(p, v) for p in _PLANS if (v := getattr(r, p)) is not None]
+    for (_, a), (path, b) in itertools.pairwise(plans):
+        if b < a:
+            flags.append(_flag(m, path, "plan_decreasing"))
+    if r.budget_total is not None:
+        flags += [_flag(m, p, "plan_exceeds_budget") for p, v in plans if v > r.budget_total]
+    if None not in (r.budget_total, r.budget_fiscal, r.budget_other):
+        assert r.budget_fiscal is not None and r.budget_other is not None
+        if r.budget_fiscal + r.budget_other != r.budget_total:
+            flags.append(_flag(m, "budget_total", "budget_sum_mismatch"))
+    return flags
+
+
+def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
+    out = []
+    for path, cell in m.sources.items():
+        if path not in already and cell.confidence < LOW_CONFIDENCE:
+            reason = "low_ocr_confidence" if cell.source == "ocr" else "low_confidence"
+            out.append(_flag(m, path, reason, cell.confidence))
+    return out

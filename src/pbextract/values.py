@@ -1,0 +1,110 @@
+"""Parsing printed numbers, indicator values, codes and bracketed names."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from pydantic import BaseModel
+
+from pbextract.text import compact
+
+OPERATORS = {
+    ">=": "≥",
+    "<=": "≤",
+    "≧": "≥",
+    "≦": "≤",
+    "=": "=",
+    "≥": "≥",
+    "≤": "≤",
+    ">": ">",
+    "<": "<",
+    "≠": "≠",
+    "!=": "≠",
+    "＞": ">",
+    "＜": "<",
+    "＝": "=",
+    "＞＝": "≥",
+    "＜＝": "≤",
+}
+_OP = "|".join(re.escape(o) for o in sorted(OPERATORS, key=len, reverse=True))
+_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+_VALUE = re.compile(rf"^(?P<op>{_OP})?(?P<num>{_NUMBER})(?P<unit>[^\d]*)$")
+# a trailing part that makes "12月底前" a date phrase rather than 12 of a unit "月底前"
+_NOT_A_UNIT = re.compile(r"前|后|底|内|以上|以下|左右|完成|之间")
+_CODE = re.compile(r"^\[?(?P<code>[0-9A-Za-z][0-9A-Za-z ]*?)\s*(?:\]|(?=[^0-9A-Za-z ])|$)\s*(?P<rest>.*)$", re.S)
+TEXT_MARK = "文字描述"
+_AMOUNT_SUFFIX = re.compile(r"(?<=\d)(万元|千元|亿元|元|万)$")
+
+
+class ParsedValue(BaseModel):
+    operator: str | None = None
+    value: Decimal | None = None
+    unit: str | None = None
+    value_text: str | None = None
+    parsed: bool = True
+
+
+def to_decimal(text: str | None) -> Decimal | None:
+    """A printed amount as an exact decimal ("38.50" -> Decimal("38.50"), "2384.2万元" -> 2384.2);
+    None if empty or not a number."""
+    if text is None:
+        return None
+    s = _AMOUNT_SUFFIX.sub("", compact(text).replace(",", ""))
+    if not s or not re.fullmatch(_NUMBER, s):
+        return None
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def normalise_operator(text: str) -> str | None:
+    return OPERATORS.get(re.sub(r"\s+", "", text))
+
+
+def parse_value_cell(text: str | None) -> ParsedValue:
+    """Form 1: one cell such as ``≥64万亩``, ``100%``, ``3个`` or a qualitative ``明显提升``."""
+    s = re.sub(r"\s+", "", text or "")
+    if not s:
+        return ParsedValue()
+    m = _VALUE.match(s)
+    if m and len(m["unit"]) <= 8 and not _NOT_A_UNIT.search(m["unit"]):
+        op = OPERATORS[m["op"]] if m["op"] else None
+        return ParsedValue(operator=op, value=Decimal(m["num"]), unit=m["unit"] or None)
+    starts_with_op = re.match(rf"^(?:{_OP})", s) is not None
+    return ParsedValue(value_text=(text or "").strip(), parsed=not starts_with_op)
+
+
+def parse_value_parts(parts: list[str]) -> ParsedValue:
+    """Form 2: the 符号 / 值 / 单位 cells (文字描述 in 符号 means the target is text)."""
+    parts = [p.strip() for p in parts]
+    if not any(parts):
+        return ParsedValue()
+    if compact(parts[0]) == TEXT_MARK:
+        rest = [p for p in parts[1:] if p]
+        return ParsedValue(value_text=rest[-1] if rest else None)
+    if len(parts) == 1:
+        return parse_value_cell(parts[0])
+    op_text, val_text = parts[0], parts[1]
+    unit = parts[2] if len(parts) > 2 and parts[2] else None
+    op = normalise_operator(op_text) if op_text else None
+    value = to_decimal(val_text)
+    if value is not None and (op is not None or not op_text):
+        return ParsedValue(operator=op, value=value, unit=unit)
+    if not op_text and not unit and val_text:
+        return parse_value_cell(val_text)
+    whole = "".join(p for p in parts if p)
+    return ParsedValue(value_text=whole, parsed=False)
+
+
+def split_code(text: str) -> tuple[str | None, str]:
+    """``[205]烟台市…`` or ``37060022P… 名称`` -> (code, name); (None, text) when no code leads."""
+    s = text.strip()
+    m = _CODE.match(s)
+    if not m:
+        return None, s
+    code = m["code"].replace(" ", "")
+    if not any(ch.isdigit() for ch in code):
+        return None, s
+    return code, m["rest"].strip()
