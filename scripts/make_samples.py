@@ -490,7 +490,7 @@ def render(records: list[dict[str, Any]], out: Path, style: Style, cover: list[s
         ]
         doc.table(GTable(jittered([40, 160, 200, 95], style), rows))
         doc.new_page()
-    lines = []
+    lines: list[dict[str, Any]] = []
     for rec in records:
         heading = rec["_print"].get("section_heading_before") or []
         for i, h in enumerate(heading):
@@ -506,8 +506,8 @@ def render(records: list[dict[str, Any]], out: Path, style: Style, cover: list[s
         doc.new_page()
     doc.cv.save()
     with open(out.with_suffix(".expected.jsonl"), "w", encoding="utf-8") as fh:
-        for line in lines:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        for rec_out in lines:
+            fh.write(json.dumps(rec_out, ensure_ascii=False) + "\n")
 
 
 def load(path: Path) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from pbextract.pipeline import extract_file, page_tables
 from pbextract.writers import OutputWriter, totals
 
 app = typer.Typer(add_completion=False, help="Budget performance-target tables (绩效目标表) from PDF to records.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
 

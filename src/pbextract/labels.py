@@ -76,7 +76,7 @@ def label_key(text: str) -> str:
 
 _CHOICES = {label_key(v): label for label, variants in _VARIANTS.items() for v in variants}
 HEADER_LABELS = frozenset({Label.LEVEL1, Label.LEVEL2, Label.LEVEL3, Label.DESCRIPTION, Label.VALUE})
-_MIN_SCORE = 84.0
+_MIN_SCORE = 75.0
 
 
 def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:

@@ -67,16 +67,22 @@ def _check_header(path: Path) -> None:
         raise InputError(path, "not a PDF (no %PDF- header)")
 
 
+def _open_error(path: Path, exc: Exception) -> InputError:
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+    if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
+        return InputError(path, "encrypted PDF: it cannot be read without its password")
+    detail = str(cause) or type(cause).__name__
+    return InputError(path, f"corrupt PDF ({type(cause).__name__}): {detail}")
+
+
 @contextmanager
 def open_pdf(path: Path) -> Iterator[tuple[Document, Any]]:
     """Open ``path``; yields the classified Document and the pdfplumber handle for later stages."""
     _check_header(path)
     try:
         pdf = pdfplumber.open(path)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise InputError(path, f"encrypted PDF, cannot be read without a password ({type(exc).__name__})") from exc
-    except Exception as exc:  # pdfminer raises many types for a broken file
-        raise InputError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # pdfminer raises many types for a broken file; pdfplumber wraps them
+        raise _open_error(path, exc) from exc
     try:
         try:
             pages = [classify(p) for p in pdf.pages]

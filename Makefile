@@ -1,0 +1,42 @@
+# pbextract: `make install run` extracts samples/ into out/; `make test` runs the tests.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+TRUTH ?= ../shared/truth
+STAMP := $(VENV)/.installed
+
+.PHONY: install run samples test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/pbextract run samples -o $(OUT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src scripts tests
+	$(BIN)/ruff format --check src scripts tests
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python scripts/bench.py samples
+
+# Re-render samples/ from the hand-checked truth (needs CJK fonts from Debian's packages).
+samples: install
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -f /usr/share/fonts/truetype/arphic/uming.ttc || \
+		(apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei fonts-arphic-uming)
+	$(BIN)/python -m pip install -q -e '.[samples]'
+	$(BIN)/python scripts/make_samples.py --truth $(TRUTH) --out samples
+
+clean:
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

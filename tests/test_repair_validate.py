@@ -1,0 +1,157 @@
+"""Merged-cell rows, page stitching, fill-down and the QA flags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from pbextract.mapping import Mapped, map_table
+from pbextract.repair import fill_down, rows_of, stitch
+from pbextract.schema import Indicator, Record
+from pbextract.stages import Cell, Grid, GridCell, PageTable, TextLine
+from pbextract.validate import validate
+
+W = 60.0  # column width of the synthetic tables
+H = 20.0
+
+
+def _table(
+    page: int,
+    rows: list[list[str]],
+    above: Sequence[str] = (),
+    spans: dict[tuple[int, int], int] | None = None,
+    top: float = 100.0,
+) -> PageTable:
+    """A ruled table from rows of cell texts; ``spans`` gives rowspans of (row, col) cells."""
+    spans = spans or {}
+    covered = {(r + k, c) for (r, c), n in spans.items() for k in range(1, n)}
+    cells, grid_cells = [], []
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            if (r, c) in covered:
+                continue
+            n = spans.get((r, c), 1)
+            box = (c * W, top + r * H, (c + 1) * W, top + (r + n) * H)
+            grid_cells.append(GridCell(row=r, col=c, rowspan=n, bbox=box))
+            cells.append(Cell(page=page, row=r, col=c, rowspan=n, colspan=1, bbox=box, lines=[text], text=text))
+    ncols = max(len(r) for r in rows)
+    grid = Grid(
+        page=page,
+        bbox=(0, top, ncols * W, top + len(rows) * H),
+        row_edges=[top + i * H for i in range(len(rows) + 1)],
+        col_edges=[i * W for i in range(ncols + 1)],
+        cells=grid_cells,
+    )
+    lines = [TextLine(page=page, text=t, bbox=(0, 10.0 * i, 100, 10.0 * i + 8)) for i, t in enumerate(above)]
+    return PageTable(page=page, grid=grid, cells=cells, above=lines)
+
+
+HEADER = ["一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值"]
+FIRST = [
+    ["项目编码", "37150022P99001810047B", "项目名称", "测试项目", ""],
+    ["预算规模及资金用途", "预算数", "100.00", "其中:财政资金", "100.00"],
+    ["资金支出计划", "3月底", "6月底", "10月底", "12月底"],
+    ["资金支出计划", "10.00", "", "80.00", "100.00"],
+    ["绩效目标", "完成任务", "", "", ""],
+    HEADER,
+    ["产出指标", "数量指标", "培训人数", "参加培训的人数", "≥300人"],
+    ["", "", "培训场次", "培训的场次", "3场"],
+]
+
+
+def test_merged_cell_appears_in_every_row_it_spans() -> None:
+    t = _table(1, [["产出指标", "数量指标"], ["", "质量指标"]], spans={(0, 0): 2})
+    rows = rows_of(t)
+    assert [c.text for c in rows[1].cells] == ["产出指标", "质量指标"]
+    assert rows[0].starts == [True, True] and rows[1].starts == [False, True]
+
+
+def test_continuation_on_next_page_is_stitched_and_header_skipped() -> None:
+    first = _table(
+        3,
+        FIRST,
+        above=["项目绩效目标表", "(2022年度)", "001002 聊城市某中心", "单位:万元"],
+        spans={(6, 0): 2, (6, 1): 2},
+    )
+    cont = _table(4, [HEADER, ["", "时效指标", "完成及时率", "按时完成", "100%"]], above=["- 4 -"])
+    other = _table(5, [["序号", "部门名称"], ["1", "某局"]], above=["部门整体绩效目标表"])
+    projects, others = stitch([first, cont, other])
+    assert len(projects) == 1 and others == [other]
+    assert projects[0].pages == [3, 4]
+    record = map_table(projects[0], "x.pdf", "0" * 64).record
+    assert (record.page_start, record.page_end) == (3, 4)
+    assert [(i.level1, i.level2, i.name) for i in record.indicators] == [
+        ("产出指标", "数量指标", "培训人数"),
+        ("产出指标", "数量指标", "培训场次"),
+        ("产出指标", "时效指标", "完成及时率"),  # 一级 filled down across the page break
+    ]
+    assert record.year == 2022 and record.department_code == "001002" and record.department_name == "聊城市某中心"
+    assert (record.plan_mar, record.plan_jun, record.plan_oct, record.plan_dec) == (
+        Decimal("10.00"),
+        None,
+        Decimal("80.00"),
+        Decimal("100.00"),
+    )
+
+
+def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
+    first = _table(3, FIRST, above=["项目绩效目标表"])
+    far = _table(5, [HEADER, ["", "", "x", "y", "1个"]], above=["- 5 -"])
+    projects, others = stitch([first, far])
+    assert len(projects) == 1 and projects[0].pages == [3] and others == [far]
+
+
+def test_fill_down() -> None:
+    assert fill_down(["产出指标", "", "", "效益指标", ""]) == ["产出指标"] * 3 + ["效益指标"] * 2
+    assert fill_down(["", "a"]) == ["", "a"]
+
+
+def _record(**kw: object) -> Record:
+    base: dict[str, object] = dict(
+        source_file="x.pdf",
+        source_sha256="0" * 64,
+        page_start=1,
+        page_end=1,
+        form="project_target_table",
+        project_code="37150022P99001810047B",
+        project_name="测试",
+        budget_total=Decimal("100"),
+        indicators=[Indicator(level1="产出指标", level2="数量指标", name="人数", value=Decimal(3), unit="个")],
+    )
+    base.update(kw)
+    return Record.model_validate(base)
+
+
+def _reasons(record: Record) -> set[tuple[str, str]]:
+    return {(f.field, f.reason) for f in validate(Mapped(record=record))}
+
+
+def test_clean_record_has_no_flags() -> None:
+    assert _reasons(_record(plan_jun=Decimal(50), plan_dec=Decimal(100))) == set()
+
+
+def test_domain_checks_flag_fields() -> None:
+    reasons = _reasons(
+        _record(
+            project_code="37150022P99OO1810047B",
+            plan_jun=Decimal(80),
+            plan_oct=Decimal(60),
+            plan_dec=Decimal(120),
+            budget_fiscal=Decimal(90),
+            budget_other=Decimal(5),
+            indicators=[Indicator(level1="产出指示", level2="数量指标", name="")],
+        )
+    )
+    assert reasons == {
+        ("project_code", "bad_project_code"),
+        ("plan_oct", "plan_decreasing"),
+        ("plan_dec", "plan_exceeds_budget"),
+        ("budget_total", "budget_sum_mismatch"),
+        ("indicators.0.level1", "unknown_level"),
+        ("indicators.0.name", "empty_indicator_name"),
+    }
+
+
+def test_unrecognised_table_is_recorded_and_flagged() -> None:
+    reasons = _reasons(_record(form=None, project_code=None, budget_total=None, indicators=[]))
+    assert ("form", "unknown_form") in reasons and ("project_code", "missing_field") in reasons

@@ -1,0 +1,132 @@
+"""Text rules, value parsing and label matching."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from pbextract.labels import Label, amount_unit_in, match_label
+from pbextract.text import join_lines, squeeze_cjk_spaces
+from pbextract.values import parse_value_cell, parse_value_parts, split_code, to_decimal
+
+
+@pytest.mark.parametrize(
+    ("lines", "joined"),
+    [
+        (["新增高标准农田", "面积(万亩)"], "新增高标准农田面积(万亩)"),
+        (["performance", "target"], "performance target"),
+        (["2021", "2022年"], "2021 2022年"),
+        (["完成率", "95%"], "完成率95%"),
+        (["≥", "90%"], "≥90%"),
+        (["", " 一行 ", ""], "一行"),
+    ],
+)
+def test_join_lines(lines: list[str], joined: str) -> None:
+    assert join_lines(lines) == joined
+
+
+def test_join_lines_is_nfc() -> None:
+    assert join_lines(["e\u0301"]) == "\u00e9"
+
+
+def test_spaces_between_cjk_glyphs_are_dropped_but_latin_words_kept() -> None:
+    assert squeeze_cjk_spaces("打造 3 处 美丽渔场") == "打造3处美丽渔场"
+    assert squeeze_cjk_spaces("PP OCR") == "PP OCR"
+
+
+@pytest.mark.parametrize(
+    ("cell", "op", "value", "unit", "text"),
+    [
+        ("≥64万亩", "≥", "64", "万亩", None),
+        (">=95%", "≥", "95", "%", None),
+        ("<= 15 元/平方米", "≤", "15", "元/平方米", None),
+        ("100%", None, "100", "%", None),
+        ("3个", None, "3", "个", None),
+        ("≤38.50万元", "≤", "38.50", "万元", None),
+        ("约300人次/天", None, None, None, "约300人次/天"),
+        ("12月底前", None, None, None, "12月底前"),
+        ("1-2年", None, None, None, "1-2年"),
+        ("提高6%", None, None, None, "提高6%"),
+        ("明显提升", None, None, None, "明显提升"),
+    ],
+)
+def test_parse_value_cell(cell: str, op: str | None, value: str | None, unit: str | None, text: str | None) -> None:
+    p = parse_value_cell(cell)
+    assert (p.operator, p.value, p.unit, p.value_text) == (op, Decimal(value) if value else None, unit, text)
+    assert p.parsed
+
+
+def test_value_with_operator_but_no_number_is_unparsed() -> None:
+    p = parse_value_cell("≥较好")
+    assert p.value_text == "≥较好" and not p.parsed
+
+
+@pytest.mark.parametrize(
+    ("parts", "op", "value", "unit", "text"),
+    [
+        (["<=", "15", "元/平方米"], "≤", "15", "元/平方米", None),
+        (["=", "100", "%"], "=", "100", "%", None),
+        (["文字描述", "", "有效"], None, None, None, "有效"),
+        (["文字描述", "有效"], None, None, None, "有效"),
+        (["文字描述", "", ""], None, None, None, None),
+        (["", "2022年12月", ""], None, None, None, "2022年12月"),
+    ],
+)
+def test_parse_value_parts(
+    parts: list[str], op: str | None, value: str | None, unit: str | None, text: str | None
+) -> None:
+    p = parse_value_parts(parts)
+    assert (p.operator, p.value, p.unit, p.value_text) == (op, Decimal(value) if value else None, unit, text)
+
+
+def test_decimals_are_exact() -> None:
+    assert to_decimal("38.50") == Decimal("38.50")
+    assert str(to_decimal("5417.346")) == "5417.346"
+    assert to_decimal("2384.2万元") == Decimal("2384.2")
+    assert to_decimal("1,300.00") == Decimal("1300.00")
+    assert to_decimal("") is None and to_decimal("约40") is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "code", "name"),
+    [
+        ("[205]烟台市发展和改革委员会", "205", "烟台市发展和改革委员会"),
+        ("[001] 聊城市农业农村局", "001", "聊城市农业农村局"),
+        ("37060022P99004910151K 五纵五横道路保洁", "37060022P99004910151K", "五纵五横道路保洁"),
+        ("[37060022P05000110002W]工信领域高质量发展专项资金", "37060022P05000110002W", "工信领域高质量发展专项资金"),
+        ("烟台市应急管理局", None, "烟台市应急管理局"),
+    ],
+)
+def test_split_code(cell: str, code: str | None, name: str) -> None:
+    assert split_code(cell) == (code, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("项目编码", Label.CODE),
+        ("项目编号", Label.CODE),
+        ("项目编码及名称", Label.CODE_AND_NAME),
+        ("其中: 财政资金", Label.BUDGET_FISCAL),
+        ("预算数", Label.BUDGET_TOTAL),
+        ("年度资金总额（万元）", Label.BUDGET_TOTAL),
+        ("资金支出计划(累计支出金额)", Label.PLAN),
+        ("资金支出计划", Label.PLAN),
+        ("3 月底", Label.PLAN_MAR),
+        ("绩效指标描述（指标内容）", Label.DESCRIPTION),
+        ("评(扣)分标准", Label.SCORING),
+        ("单位（文字描述）", Label.VALUE_UNIT),
+        ("项目编玛", Label.CODE),  # one OCR slip
+        ("产出指标", None),
+        ("反映平台监测的全市的农户数量", None),
+        ("40.00", None),
+    ],
+)
+def test_match_label(text: str, label: Label | None) -> None:
+    assert match_label(text) == label
+
+
+def test_amount_unit_in_label() -> None:
+    assert amount_unit_in("年度资金总额（万元）") == "万元"
+    assert amount_unit_in("年度资金总额") is None
