@@ -6,7 +6,7 @@ OUT ?= out
 TRUTH ?= ../shared/truth
 STAMP := $(VENV)/.installed
 
-.PHONY: install run samples test lint bench clean
+.PHONY: install run samples scans test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,12 @@ samples: install
 		(apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei fonts-arphic-uming)
 	$(BIN)/python -m pip install -q -e '.[samples]'
 	$(BIN)/python scripts/make_samples.py --truth $(TRUTH) --out samples
+
+# Scanned and OCR'd versions of sample pages (needs tesseract chi_sim for the OCR'd copy).
+scans: install
+	@command -v tesseract >/dev/null || (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-chi-sim)
+	$(BIN)/python -m pip install -q -e '.[samples]'
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/make_scans.py --samples samples
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pbextract import __version__
+from pbextract.crops import write_crops
 from pbextract.errors import InputError
 from pbextract.pipeline import extract_file, page_tables
 from pbextract.writers import OutputWriter, totals
@@ -41,7 +42,8 @@ def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
-    """Extract every project table into OUT: records.jsonl, *.parquet, manifest.json, record.schema.json.
+    """Extract every project table into OUT: records.jsonl, *.parquet, manifest.json, record.schema.json,
+    and crops/ with a PNG of every flagged cell.
 
     Exit codes: 0 all files read; 1 some file or page could not be read (the rest is written);
     2 bad command line.
@@ -61,6 +63,8 @@ def run(
         for path in files:
             progress.update(task, description=f"extracting {path.name}")
             result = extract_file(path)
+            if result.records:
+                write_crops(path, result.records, out)
             writer.add(result)
             if result.error:
                 progress.console.print(f"[red]error[/red] {result.error}")

@@ -58,10 +58,10 @@ def grid_from_cells(page: int, boxes: list[BBox]) -> Grid | None:
     return Grid(page=page, bbox=bbox, row_edges=rows, col_edges=cols, cells=cells)
 
 
-def find_grids(page: Any) -> list[Grid]:
-    """Ruled tables on a pdfplumber page, top to bottom."""
+def find_grids(page: Any, settings: dict[str, Any] | None = None) -> list[Grid]:
+    """Ruled tables on a pdfplumber page, top to bottom (``settings`` override the line strategy)."""
     grids = []
-    for table in page.find_tables(table_settings=TABLE_SETTINGS):
+    for table in page.find_tables(table_settings={**TABLE_SETTINGS, **(settings or {})}):
         boxes = [tuple(float(v) for v in c) for c in table.cells]
         grid = grid_from_cells(page.page_number, boxes)  # type: ignore[arg-type]
         if grid is not None and grid.n_rows >= 1 and len(grid.col_edges) >= 3:

@@ -18,7 +18,7 @@ from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
 from pbextract.text import compact
 from pbextract.titleblock import read_title
-from pbextract.values import ParsedValue, parse_value_cell, parse_value_parts, split_code, to_decimal
+from pbextract.values import ParsedValue, parse_value_cell, parse_value_parts, repair_code, split_code, to_decimal
 
 _GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
@@ -45,6 +45,7 @@ class Mapped(BaseModel):
     record: Record
     sources: dict[str, Cell] = Field(default_factory=dict)
     unparsed: list[str] = Field(default_factory=list)  # field paths whose printed text did not parse
+    repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code was put right
 
 
 def _overlap(a: Cell, x0: float, x1: float) -> float:
@@ -76,6 +77,7 @@ class _Mapper:
         self.fields: dict[str, Any] = {}
         self.sources: dict[str, Cell] = {}
         self.unparsed: list[str] = []
+        self.repaired: list[str] = []
         self.goals: list[str] = []
         self.indicators: list[dict[str, Any]] = []
         self.form_labels: set[Label] = set()
@@ -88,6 +90,13 @@ class _Mapper:
     def put(self, path: str, value: Any, cell: Cell) -> None:
         self.fields[path] = value
         self.sources[path] = cell
+
+    def put_code(self, path: str, code: str | None, cell: Cell, digits_only: bool = False) -> None:
+        """A code, with OCR's letter-for-digit slips put right (and recorded for a flag)."""
+        fixed = repair_code(code, digits_only) if code and cell.source == "ocr" else None
+        if fixed:
+            self.repaired.append(path)
+        self.put(path, fixed or code, cell)
 
     def put_amount(self, path: str, cell: Cell) -> None:
         value = to_decimal(cell.text)
@@ -146,17 +155,17 @@ class _Mapper:
             value = cells[i + 1]
             if label == Label.CODE:
                 code, _ = split_code(value.text)
-                self.put("project_code", code or value.text.replace(" ", "") or None, value)
+                self.put_code("project_code", code or value.text.replace(" ", "") or None, value)
             elif label == Label.CODE_AND_NAME:
                 code, name = split_code(value.text)
-                self.put("project_code", code, value)
+                self.put_code("project_code", code, value)
                 self.put("project_name", name or None, value)
             elif label == Label.NAME:
                 self.put("project_name", value.text or None, value)
             elif label in (Label.DEPARTMENT, Label.UNIT):
                 code, name = split_code(value.text)
                 prefix = "department" if label == Label.DEPARTMENT else "unit"
-                self.put(f"{prefix}_code", code, value)
+                self.put_code(f"{prefix}_code", code, value, digits_only=True)
                 self.put(f"{prefix}_name", name or None, value)
             elif label in _AMOUNTS:
                 self.amount_unit = self.amount_unit or amount_unit_in(cells[i].text)
@@ -278,7 +287,7 @@ class _Mapper:
             indicators=[Indicator(**i) for i in self.indicators],
             **{k: v for k, v in f.items() if k in Record.model_fields},
         )
-        return Mapped(record=record, sources=self.sources, unparsed=self.unparsed)
+        return Mapped(record=record, sources=self.sources, unparsed=self.unparsed, repaired=self.repaired)
 
 
 def map_table(table: ProjectTable, source_file: str, sha256: str) -> Mapped:

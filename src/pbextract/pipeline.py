@@ -11,7 +11,12 @@ from pydantic import BaseModel, Field
 
 from pbextract.errors import InputError
 from pbextract.grid import find_grids
+from pbextract.imagegrid import find_image_grids
+from pbextract.imaging import page_image
+from pbextract.layercheck import checked_cells, deskew_chars
 from pbextract.mapping import map_table
+from pbextract.ocr import OcrEngine, default_engine
+from pbextract.ocrcells import ocr_cells, ocr_region_lines
 from pbextract.pdfopen import Document, open_pdf
 from pbextract.repair import stitch
 from pbextract.schema import Record
@@ -40,9 +45,7 @@ class FileResult(BaseModel):
 
 
 def page_tables(pdf_page: Any, page: Page) -> list[PageTable]:
-    """The ruled tables of one page with their cells, each with the free text just above it."""
-    if page.kind != PageKind.TEXT:
-        return []
+    """The ruled tables of a text page with their cells, each with the free text just above it."""
     chars = pdf_page.chars
     grids = find_grids(pdf_page)
     free = read_free_lines(chars, page.number, grids)
@@ -55,7 +58,23 @@ def page_tables(pdf_page: Any, page: Page) -> list[PageTable]:
     return out
 
 
-def extract_file(path: Path) -> FileResult:
+def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngine) -> list[PageTable]:
+    """The ruled tables of a scanned or OCR'd page: grid from the image, cells by OCR (or a checked
+    text layer), and the title block above each table read by OCR."""
+    img = page_image(pdf_path, pdf_page)
+    grids = find_image_grids(pdf_page, img)
+    chars = deskew_chars(pdf_page.chars, img, page.width, page.height) if page.kind == PageKind.OCR else []
+    out: list[PageTable] = []
+    top = 0.0
+    for grid in grids:
+        above = ocr_region_lines(img, (0.0, top, page.width, grid.bbox[1]), engine)
+        cells = checked_cells(img, grid, chars, engine) if chars else ocr_cells(img, grid, engine)
+        out.append(PageTable(page=page.number, grid=grid, cells=cells, above=above))
+        top = grid.bbox[3]
+    return out
+
+
+def extract_file(path: Path, engine: OcrEngine | None = None) -> FileResult:
     """Run the whole pipeline on one PDF; bad input becomes an error entry, never an exception.
 
     Records name the file by its base name (``source_file``); the manifest keeps the path as given.
@@ -64,23 +83,23 @@ def extract_file(path: Path) -> FileResult:
     result = FileResult(path=str(path))
     try:
         with open_pdf(path) as (doc, pdf):
-            _extract(doc, pdf, result)
+            _extract(doc, pdf, result, engine)
     except InputError as exc:
         result.status, result.error = "error", str(exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
 
 
-def _extract(doc: Document, pdf: Any, result: FileResult) -> None:
+def _extract(doc: Document, pdf: Any, result: FileResult, engine: OcrEngine | None) -> None:
     result.sha256, result.pages = doc.sha256, len(doc.pages)
     result.page_kinds = dict(Counter(p.kind.value for p in doc.pages))
     tables: list[PageTable] = []
     for page, pdf_page in zip(doc.pages, pdf.pages, strict=True):
-        if page.kind in (PageKind.SCAN, PageKind.OCR):
-            result.page_errors.append(f"{result.path} page {page.number}: {page.kind.value} page needs OCR")
-            continue
         try:
-            tables += page_tables(pdf_page, page)
+            if page.kind == PageKind.TEXT:
+                tables += page_tables(pdf_page, page)
+            elif page.kind in (PageKind.SCAN, PageKind.OCR):
+                tables += image_page_tables(doc.path, pdf_page, page, engine or default_engine())
         except Exception as exc:  # one unreadable page must not stop the file
             result.page_errors.append(f"{result.path} page {page.number}: {type(exc).__name__}: {exc}")
         finally:

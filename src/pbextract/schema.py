@@ -26,6 +26,9 @@ class Flag(BaseModel):
     confidence: float = Field(ge=0, le=1)
     reason: str = Field(description="short code, e.g. low_ocr_confidence, plan_exceeds_budget")
     text: str | None = Field(description="what was read")
+    crop: str | None = Field(
+        default=None, description="PNG of the cell for review, relative to the output folder (added field)"
+    )
 
 
 class Indicator(BaseModel):

@@ -93,8 +93,14 @@ def score_record(expected: dict[str, Any], got: dict[str, Any] | None, fold: boo
                 Mismatch(project_code=expected.get("project_code"), field=field, expected=value, got=have.get(field))
             )
     s.indicators_expected = len(expected.get("indicators", []))
-    got_names = [(i.get("name"), i.get("description")) for i in (got or {}).get("indicators", [])]
-    s.indicators_found = sum(1 for i in expected.get("indicators", []) if (i["name"], i["description"]) in got_names)
+    got_rows = (got or {}).get("indicators", [])
+    s.indicators_found = sum(
+        any(
+            same(i["name"], g.get("name"), fold) and same(i["description"], g.get("description"), fold)
+            for g in got_rows
+        )
+        for i in expected.get("indicators", [])
+    )
     return s
 
 

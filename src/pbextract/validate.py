@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import re
 from decimal import Decimal
+from typing import Any
 
 from pbextract.mapping import Mapped
 from pbextract.schema import Flag, Record
 from pbextract.stages import Cell
+from pbextract.values import PROJECT_CODE
 
-PROJECT_CODE = re.compile(r"^\d{8}[A-Z]\d{11}[0-9A-Z]$")
 LEVEL1 = frozenset({"产出指标", "效益指标", "满意度指标", "成本指标"})
 LEVEL2 = frozenset(
     {
@@ -61,6 +61,7 @@ def validate(m: Mapped) -> list[Flag]:
     if r.form is not None and r.budget_total is None:
         flags.append(_flag(m, "budget_total", "missing_field", 0.0))
     flags += [_flag(m, path, "unparsed_value") for path in m.unparsed]
+    flags += [_flag(m, path, "ocr_char_repaired", 0.6) for path in m.repaired]
     flags += _budget_checks(m, r)
     if r.form is not None and not r.indicators:
         flags.append(_flag(m, "indicators", "no_indicators", 0.0))
@@ -91,9 +92,20 @@ def _budget_checks(m: Mapped, r: Record) -> list[Flag]:
 
 
 def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
+    """Fields read from a cell below the confidence threshold (the parts of an indicator value that
+    came out empty are left out: the value itself is flagged)."""
     out = []
+    record = m.record.model_dump()
     for path, cell in m.sources.items():
+        if path.endswith((".operator", ".unit", ".value_text")) and _get(record, path) is None:
+            continue
         if path not in already and cell.confidence < LOW_CONFIDENCE:
             reason = "low_ocr_confidence" if cell.source == "ocr" else "low_confidence"
             out.append(_flag(m, path, reason, cell.confidence))
     return out
+
+
+def _get(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        data = data[int(key)] if isinstance(data, list) else data.get(key)
+    return data

@@ -34,6 +34,10 @@ _VALUE = re.compile(rf"^(?P<op>{_OP})?(?P<num>{_NUMBER})(?P<unit>[^\d]*)$")
 _NOT_A_UNIT = re.compile(r"前|后|底|内|以上|以下|左右|完成|之间")
 _CODE = re.compile(r"^\[?(?P<code>[0-9A-Za-z][0-9A-Za-z ]*?)\s*(?:\]|(?=[^0-9A-Za-z ])|$)\s*(?P<rest>.*)$", re.S)
 TEXT_MARK = "文字描述"
+PROJECT_CODE = re.compile(r"^\d{8}[A-Z]\d{11}[0-9A-Z]$")
+_AS_DIGIT = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
+)
 _AMOUNT_SUFFIX = re.compile(r"(?<=\d)(万元|千元|亿元|元|万)$")
 
 
@@ -59,8 +63,13 @@ def to_decimal(text: str | None) -> Decimal | None:
         return None
 
 
+# what OCR reads for a lone operator in the 符号 cell: "=" looks like 二 (two), "≥" like 2
+_OCR_OPERATORS = {"二": "=", "三": "=", "〓": "=", "≧": "≥", "≦": "≤"}
+
+
 def normalise_operator(text: str) -> str | None:
-    return OPERATORS.get(re.sub(r"\s+", "", text))
+    s = re.sub(r"\s+", "", text)
+    return OPERATORS.get(s) or _OCR_OPERATORS.get(s)
 
 
 def parse_value_cell(text: str | None) -> ParsedValue:
@@ -108,3 +117,16 @@ def split_code(text: str) -> tuple[str | None, str]:
     if not any(ch.isdigit() for ch in code):
         return None, s
     return code, m["rest"].strip()
+
+
+def repair_code(code: str, digits_only: bool = False) -> str | None:
+    """An OCR-misread code put right where letters stand in digit positions (O->0, I->1, ...):
+    project codes are 8 digits, a letter, 11 digits and a check character; department and unit
+    codes are all digits. None when no such repair makes the code well-formed."""
+    if digits_only:
+        fixed = code.translate(_AS_DIGIT)
+        return fixed if fixed != code and fixed.isdigit() else None
+    if len(code) != 21:
+        return None
+    fixed = code[:8].translate(_AS_DIGIT) + code[8].upper() + code[9:20].translate(_AS_DIGIT) + code[20].upper()
+    return fixed if fixed != code and PROJECT_CODE.match(fixed) else None

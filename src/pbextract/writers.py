@@ -199,4 +199,5 @@ def _flag_rows(r: Record) -> Iterable[dict[str, Any]]:
             "confidence": f.confidence,
             "reason": f.reason,
             "text": f.text,
+            "crop": f.crop,
         }

@@ -1,0 +1,89 @@
+"""Stage 2 for page images: ruling lines by OpenCV morphology, then the same grid finder as digital pages.
+
+Lines are found in the deskewed, flattened image: long thin runs of ink are kept (glyph strokes
+are shorter), then short gaps between the pieces of a faint or broken rule are closed. The
+segments, in PDF points, go to pdfplumber's table finder as explicit edges, so scanned and
+digital pages share one grid builder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pbextract.grid import find_grids
+from pbextract.imaging import PageImage
+from pbextract.stages import Grid
+
+_MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)
+_GAP_PT = 4.0  # gaps in a rule up to this long are bridged
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Dark pixels, robust to uneven contrast."""
+    return np.asarray(
+        cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15), dtype=np.uint8
+    )
+
+
+def _runs(mask: np.ndarray, horizontal: bool, scale: float) -> list[tuple[float, float, float, float]]:
+    """Long thin runs of ink along one direction, as (x0, top, x1, bottom) in pixels."""
+    length = max(3, int(_MIN_RULE_PT * scale))
+    gap = max(1, int(_GAP_PT * scale))
+    along = (gap, 1) if horizontal else (1, gap)
+    keep = (length, 1) if horizontal else (1, length)
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, keep))
+    lines = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    out = []
+    for x, y, w, h, _area in stats[1:n]:
+        if (w if horizontal else h) >= length:
+            out.append((float(x), float(y), float(x + w), float(y + h)))
+    return out
+
+
+def _edge(box: tuple[float, float, float, float], horizontal: bool, img: PageImage) -> dict[str, Any]:
+    x0, top, x1, bottom = img.to_points(box)
+    if horizontal:
+        y = (top + bottom) / 2
+        top = bottom = y
+    else:
+        x = (x0 + x1) / 2
+        x0 = x1 = x
+    return {
+        "object_type": "line_edge",
+        "orientation": "h" if horizontal else "v",
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+    }
+
+
+def rule_edges(img: PageImage) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Horizontal and vertical rules of the page image as pdfplumber edges (PDF points)."""
+    mask = ink_mask(img.gray)
+    h = [_edge(b, True, img) for b in _runs(mask, True, img.scale)]
+    v = [_edge(b, False, img) for b in _runs(mask, False, img.scale)]
+    return h, v
+
+
+def find_image_grids(pdf_page: Any, img: PageImage) -> list[Grid]:
+    """Ruled tables of a page image, as the same Grid objects the digital path makes."""
+    h, v = rule_edges(img)
+    if len(h) < 2 or len(v) < 2:
+        return []
+    settings = {
+        "vertical_strategy": "explicit",
+        "horizontal_strategy": "explicit",
+        "explicit_vertical_lines": v,
+        "explicit_horizontal_lines": h,
+        "snap_tolerance": 4,
+        "join_tolerance": 6,
+        "intersection_tolerance": 5,
+    }
+    return find_grids(pdf_page, settings)

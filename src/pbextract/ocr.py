@@ -1,0 +1,120 @@
+"""The OCR engine behind one small adapter: PP-OCR models run by rapidocr (ONNX), offline.
+
+Model files are named in ``models/manifest.json`` (name, version, sha256, licence, origin) and
+loaded by explicit path from the installed rapidocr package after their hashes are checked, so
+the engine never falls back to a download. Another engine (``paddleocr`` with local model
+folders, say) plugs in by implementing ``OcrEngine``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel
+
+MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[2] / "models")) / "manifest.json"
+
+
+class ModelError(RuntimeError):
+    """A model file is missing or is not the one the manifest names."""
+
+
+class Recognised(BaseModel):
+    text: str
+    score: float
+
+
+class Detected(BaseModel):
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels of the image given
+    text: str
+    score: float
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
+        """Read single text lines, one per crop."""
+
+    def read(self, image: np.ndarray) -> list[Detected]:
+        """Find and read the text lines of an image region."""
+
+
+def model_files(manifest: Path = MANIFEST) -> dict[str, Path]:
+    """The verified model file for each role (det, rec) named in the manifest."""
+    if not manifest.is_file():
+        raise ModelError(f"{manifest}: model manifest not found (set PBEXTRACT_MODELS to the models folder)")
+    spec = json.loads(manifest.read_text(encoding="utf-8"))
+    out: dict[str, Path] = {}
+    for m in spec["models"]:
+        package = importlib.import_module(m["package"])
+        path = Path(package.__file__ or "").parent / m["path_in_package"]
+        if not path.is_file():
+            raise ModelError(f"{path}: model {m['name']} missing (install {m['package']}=={m['package_version']})")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != m["sha256"]:
+            raise ModelError(f"{path}: sha256 {digest} is not the manifest's {m['sha256']}")
+        out[m["role"]] = path
+    return out
+
+
+class RapidOcrEngine:
+    """PP-OCRv6 small det + rec through rapidocr's onnxruntime sessions (no angle classifier)."""
+
+    name = "rapidocr-ppocrv6-small"
+
+    def __init__(self, files: dict[str, Path]) -> None:
+        from rapidocr import RapidOCR
+
+        self._ocr: Any = RapidOCR(
+            params={
+                "Global.use_cls": False,
+                "Global.log_level": "error",
+                "Det.model_path": str(files["det"]),
+                "Rec.model_path": str(files["rec"]),
+            }
+        )
+        self._rec: Any = None
+
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
+        if not crops:
+            return []
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        if self._rec is None:
+            self._rec = self._ocr._load_rec_model()  # the recogniser alone, for pre-cut line crops
+        out = self._rec(TextRecInput(img=[_bgr(c) for c in crops]))
+        return [Recognised(text=t, score=float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+
+    def read(self, image: np.ndarray) -> list[Detected]:
+        res = self._ocr(_bgr(image), use_cls=False)
+        if res.boxes is None:
+            return []
+        found = []
+        for box, text, score in zip(res.boxes, res.txts, res.scores, strict=True):
+            xs, ys = box[:, 0], box[:, 1]
+            found.append(
+                Detected(
+                    box=(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
+                    text=text,
+                    score=float(score),
+                )
+            )
+        return found
+
+
+def _bgr(gray: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2)) if gray.ndim == 2 else gray
+
+
+@cache
+def default_engine() -> OcrEngine:
+    """The engine the pipeline uses, loaded once per process."""
+    return RapidOcrEngine(model_files())

@@ -1,0 +1,123 @@
+"""Stage 3 for page images: each located cell read line by line by OCR, with a confidence per cell.
+
+A cell's printed lines are found from the rows of ink inside it (its ruling trimmed off); each
+line is cut out and all lines of the page are recognised in one batch. The title block above a
+table is found and read by the engine's own detector.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pbextract.imaging import PageImage
+from pbextract.ocr import OcrEngine
+from pbextract.schema import BBox
+from pbextract.stages import Cell, Grid, TextLine
+from pbextract.text import join_lines, squeeze_cjk_spaces
+
+_INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
+_PAD_PT = 1.5  # white margin kept around a line crop
+_MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
+_THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 1.6, 1.0  # band heights and gaps, in points
+_SPECK_AREA_PT = 1.2  # ink blobs smaller than this many pixels per point of scale are noise
+
+
+def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
+    """Bands of rows that hold a printed line. Thin bands (the strokes of ``=`` or ``一``) join the
+    nearest band within reach; what stays thinner than any glyph is a speck and is dropped."""
+    rows = np.flatnonzero(ink.sum(axis=1) > 0)
+    if rows.size == 0:
+        return []
+    bands: list[list[int]] = []
+    for r in rows.tolist():
+        if bands and r - bands[-1][1] <= 1:
+            bands[-1][1] = r + 1
+        else:
+            bands.append([r, r + 1])
+    thin, reach = _THIN_PT * scale, _JOIN_PT * scale
+    merged = True
+    while merged and len(bands) > 1:
+        merged = False
+        for i in range(len(bands) - 1):
+            a, b = bands[i], bands[i + 1]
+            if (a[1] - a[0] < thin or b[1] - b[0] < thin) and b[0] - a[1] <= reach:
+                bands[i : i + 2] = [[a[0], b[1]]]
+                merged = True
+                break
+    return [(a, b) for a, b in bands if b - a >= _SPECK_PT * scale]
+
+
+def _despeckle(ink: np.ndarray, min_area: int) -> np.ndarray:
+    """Ink without isolated specks (scan noise); thin strokes such as ``一`` and ``=`` stay."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = np.zeros(n, dtype=np.uint8)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return np.asarray(keep[labels], dtype=np.uint8)
+
+
+def line_crops(img: PageImage, box: BBox) -> list[tuple[np.ndarray, BBox]]:
+    """The printed lines inside one cell: (grey crop, box in pixels), top to bottom."""
+    s = img.scale
+    inset = max(2, int(_INSET_PT * s))
+    h, w = img.gray.shape
+    x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[1] * s) + inset)
+    x1, y1 = max(x0, int(box[2] * s) - inset), max(y0, int(box[3] * s) - inset)
+    sub = img.gray[y0:y1, x0:x1]
+    if sub.size == 0:
+        return []
+    ink = _despeckle((sub < img.ink_level).astype(np.uint8), min_area=max(2, int(_SPECK_AREA_PT * s)))
+    out = []
+    pad, least = int(_PAD_PT * s), _MIN_CROP_PT * s
+    for top, bottom in _ink_rows(ink, s):
+        cols = np.flatnonzero(ink[top:bottom].sum(axis=0))
+        left, right = int(cols[0]), int(cols[-1]) + 1
+        grow_y = max(pad, int((least - (bottom - top)) / 2))
+        grow_x = max(pad, int((least - (right - left)) / 2))
+        cy0, cy1 = max(0, top - grow_y), min(sub.shape[0], bottom + grow_y)
+        cx0, cx1 = max(0, left - grow_x), min(sub.shape[1], right + grow_x)
+        out.append((sub[cy0:cy1, cx0:cx1], (float(x0 + cx0), float(y0 + cy0), float(x0 + cx1), float(y0 + cy1))))
+    return out
+
+
+def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | None = None) -> list[Cell]:
+    """Grid cells read by OCR (those whose index is in ``only``, or all); a cell's confidence is its
+    least sure line's score."""
+    chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
+    crops_per_cell = [line_crops(img, g.bbox) for g in chosen]
+    read = iter(engine.recognize([crop for crops in crops_per_cell for crop, _ in crops]))
+    cells = []
+    for g, crops in zip(chosen, crops_per_cell, strict=True):
+        lines = [next(read) for _ in crops]
+        texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
+        cells.append(
+            Cell(
+                page=grid.page,
+                row=g.row,
+                col=g.col,
+                rowspan=g.rowspan,
+                colspan=g.colspan,
+                bbox=g.bbox,
+                lines=[t for t in texts if t],
+                text=join_lines(texts),
+                confidence=min((r.score for r in lines), default=1.0),
+                source="ocr",
+            )
+        )
+    return cells
+
+
+def ocr_region_lines(img: PageImage, region: BBox, engine: OcrEngine) -> list[TextLine]:
+    """Free text in a page region (PDF points), e.g. the title block above a table."""
+    s = img.scale
+    x0, y0, x1, y1 = (int(region[0] * s), int(region[1] * s), int(region[2] * s), int(region[3] * s))
+    sub = img.gray[max(0, y0) : y1, max(0, x0) : x1]
+    if sub.size == 0 or (sub < img.ink_level).sum() == 0:
+        return []
+    lines = []
+    for d in sorted(engine.read(sub), key=lambda d: (d.box[1], d.box[0])):
+        box = img.to_points((d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0))
+        text = squeeze_cjk_spaces(d.text.strip())
+        if text:
+            lines.append(TextLine(page=img.page, text=text, bbox=box))
+    return lines

@@ -1,0 +1,140 @@
+"""Scanned and OCR'd PDFs: page images, grids from ruling lines, OCR'd cells, text-layer checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pdfplumber
+import pytest
+from PIL import Image
+
+from pbextract import layercheck
+from pbextract.crops import write_crops
+from pbextract.grid import find_grids
+from pbextract.imagegrid import find_image_grids
+from pbextract.imaging import PageImage, estimate_skew, page_image, render, rotate
+from pbextract.layercheck import LAYER_CONFIDENCE, checked_cells
+from pbextract.ocr import Detected, OcrEngine, Recognised
+from pbextract.pipeline import FileResult, extract_file
+from pbextract.schema import Flag
+from pbextract.score import score_file
+from pbextract.stages import Cell, Grid, PageKind
+from pbextract.textlayer import read_cells
+from pbextract.values import parse_value_parts, repair_code
+from tests.conftest import SAMPLES, expected_records
+
+IMAGE_SAMPLES = [SAMPLES / "mixed-scan.pdf", SAMPLES / "mixed-ocr.pdf"]
+
+
+@pytest.fixture(scope="module")
+def image_results() -> dict[str, FileResult]:
+    return {p.name: extract_file(p) for p in IMAGE_SAMPLES}
+
+
+@pytest.mark.parametrize("pdf", IMAGE_SAMPLES, ids=lambda p: p.name)
+def test_image_sample_fields_equal_truth(pdf: Path, image_results: dict[str, FileResult]) -> None:
+    """OCR'd text is judged after NFKC width folding, as the contract says."""
+    result = image_results[pdf.name]
+    expected = expected_records(pdf)
+    got = [json.loads(r.model_dump_json()) for r in result.records]
+    assert result.status == "ok", result.page_errors
+    score = score_file(expected, got, fold=True)
+    assert score.mismatches == []
+    assert score.indicator_recall == 1.0
+
+
+def test_page_kinds(image_results: dict[str, FileResult]) -> None:
+    assert image_results["mixed-scan.pdf"].page_kinds == {PageKind.SCAN.value: 5}
+    assert image_results["mixed-ocr.pdf"].page_kinds == {PageKind.OCR.value: 5}
+
+
+@pytest.mark.parametrize("angle", [-1.7, -0.7, 0.4, 1.2])
+def test_deskew_finds_the_rotation(angle: float) -> None:
+    gray = render(SAMPLES / "yantai.pdf", 4, 150)
+    assert estimate_skew(rotate(gray, -angle)) == pytest.approx(angle, abs=0.1)
+
+
+def test_image_grid_equals_vector_grid() -> None:
+    with pdfplumber.open(SAMPLES / "liaocheng-part1b.pdf") as pdf:
+        for page in pdf.pages[2:5]:
+            vector = find_grids(page)
+            image = find_image_grids(page, page_image(SAMPLES / "liaocheng-part1b.pdf", page))
+            assert [[(c.row, c.col, c.rowspan, c.colspan) for c in g.cells] for g in image] == [
+                [(c.row, c.col, c.rowspan, c.colspan) for c in g.cells] for g in vector
+            ]
+
+
+class ScriptedEngine:
+    """An OCR engine that reads every line crop as the same text."""
+
+    name = "scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
+        return [Recognised(text=self.text, score=0.99) for _ in crops]
+
+    def read(self, image: np.ndarray) -> list[Detected]:
+        return []
+
+
+@pytest.fixture(scope="module")
+def ocrd_page() -> tuple[list[dict[str, object]], PageImage, Grid]:
+    path = SAMPLES / "liaocheng-part2.pdf"
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[2]
+        img = page_image(path, page)
+        return page.chars, img, find_image_grids(page, img)[0]
+
+
+def test_text_layer_that_disagrees_is_replaced_by_ocr(
+    ocrd_page: tuple[list[dict[str, object]], PageImage, Grid],
+) -> None:
+    chars, img, grid = ocrd_page
+    cells = checked_cells(img, grid, chars, ScriptedEngine("错"))
+    assert all(c.source == "ocr" for c in cells)
+    assert all(c.text == "错" * len(c.lines) and c.confidence < 0.99 for c in cells if c.text)
+
+
+def test_text_layer_that_agrees_is_used(
+    ocrd_page: tuple[list[dict[str, object]], PageImage, Grid], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chars, img, grid = ocrd_page
+    layer = read_cells(chars, grid)
+
+    def reads_as_layer(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | None = None) -> list[Cell]:
+        return [layer[i].model_copy(update={"source": "ocr", "confidence": 0.99}) for i in sorted(only or [])]
+
+    monkeypatch.setattr(layercheck, "ocr_cells", reads_as_layer)
+    cells = checked_cells(img, grid, chars, ScriptedEngine(""))
+    assert [c.text for c in cells] == [c.text for c in layer]
+    assert sum(c.source == "ocr" for c in cells) == layercheck.SAMPLE
+    assert {c.confidence for c in cells if c.source == "text_layer"} == {LAYER_CONFIDENCE}
+
+
+def test_ocr_slips_in_codes_and_operators() -> None:
+    assert repair_code("37O60022P99004910l51K") == "37060022P99004910151K"
+    assert repair_code("37060022P99004910151K") is None  # already well-formed
+    assert repair_code("2O5", digits_only=True) == "205"
+    assert parse_value_parts(["二", "100", "%"]).operator == "="
+
+
+def test_flagged_cells_get_a_png_crop(tmp_path: Path, image_results: dict[str, FileResult]) -> None:
+    record = image_results["mixed-scan.pdf"].records[0].model_copy(deep=True)
+    record.flags = [
+        Flag(
+            field="budget_total",
+            page=record.page_start,
+            bbox=(50, 100, 200, 130),
+            confidence=0.5,
+            reason="low_ocr_confidence",
+            text="x",
+        )
+    ]
+    assert write_crops(SAMPLES / "mixed-scan.pdf", [record], tmp_path) == 1
+    crop = tmp_path / str(record.flags[0].crop)
+    with Image.open(crop) as im:
+        assert im.size[0] > 150 and im.size[1] > 30
