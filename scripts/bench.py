@@ -1,6 +1,11 @@
-"""Benchmark: strict field accuracy, indicator recall and pages/s of pbextract on sample PDFs that
-have ``<name>.expected.jsonl`` beside them, and the cell accuracy and speed of camelot (lattice)
-and pdfplumber's table extraction on the same pages.
+"""Benchmark: strict field accuracy, indicator recall, flag recall/precision and pages/s of pbextract
+on sample PDFs that have ``<name>.expected.jsonl`` beside them (per page kind: digital, scanned,
+OCR'd), and the cell accuracy and speed of camelot (lattice) and pdfplumber's table extraction on
+the digital pages.
+
+Scanned and OCR'd text is compared after NFKC width folding (the contract's rule for OCR). Flag
+recall: the share of wrong fields that carry a flag; flag precision: the share of flagged fields
+that are wrong.
 
 Cell accuracy: the share of the expected text cells (project code and name, fund use, goals and
 each indicator's name, description, basis and scoring) that a tool returns as one whole cell, after
@@ -71,35 +76,74 @@ def timed(fn: Callable[[Path], list[str]], pdf: Path) -> tuple[list[str], float]
     return out, time.perf_counter() - start
 
 
+class Kind:
+    """Totals for one kind of page (text, scan, ocr)."""
+
+    def __init__(self) -> None:
+        self.score, self.pages, self.seconds = Score(), 0, 0.0
+        self.wrong = self.flagged = self.hit = 0
+
+    def add(
+        self,
+        s: Score,
+        wrong: set[tuple[str | None, str]],
+        flagged: set[tuple[str | None, str]],
+        pages: int,
+        seconds: float,
+    ) -> None:
+        self.score.add(s)
+        self.pages += pages
+        self.seconds += seconds
+        self.wrong += len(wrong)
+        self.flagged += len(flagged)
+        self.hit += len(wrong & flagged)
+
+
+def _share(part: object, whole: object) -> str:
+    n = part if isinstance(part, int) else len(part)  # type: ignore[arg-type]
+    d = whole if isinstance(whole, int) else len(whole)  # type: ignore[arg-type]
+    return f"{n / d:.3f}" if d else "-"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dirs", nargs="*", type=Path, default=[Path("samples")])
     ap.add_argument("--no-peers", action="store_true", help="skip camelot and pdfplumber")
     args = ap.parse_args()
     pdfs = [p for d in args.dirs for p in sorted(d.glob("*.pdf")) if p.with_suffix(".expected.jsonl").exists()]
-    total, pages, seconds = Score(), 0, 0.0
-    print(f"{'file':28} {'pages':>5} {'records':>7} {'fields':>6} {'accuracy':>8} {'ind.recall':>10} {'pages/s':>7}")
+    kinds: dict[str, Kind] = {}
+    print(
+        f"{'file':28} {'kind':5} {'pages':>5} {'fields':>6} {'accuracy':>8} {'ind.recall':>10} "
+        f"{'flag rec.':>9} {'flag prec.':>10} {'pages/s':>7}"
+    )
     for pdf in pdfs:
         expected = load_jsonl(pdf.with_suffix(".expected.jsonl"))
         result = extract_file(pdf)
         got = [json.loads(r.model_dump_json()) for r in result.records]
-        s = score_file(expected, got)
-        total.add(s)
-        pages += result.pages
-        seconds += result.seconds
+        kind = max(result.page_kinds, key=lambda k: result.page_kinds[k]) if result.page_kinds else "none"
+        s = score_file(expected, got, fold=kind != "text")
+        wrong = {(m.project_code, m.field) for m in s.mismatches}
+        flagged = {(r["project_code"], f["field"]) for r in got for f in r["flags"]}
+        kinds.setdefault(kind, Kind()).add(s, wrong, flagged, result.pages, result.seconds)
         print(
-            f"{pdf.name:28} {result.pages:5} {len(got):7} {s.fields:6} {s.accuracy:8.4f} "
-            f"{s.indicator_recall:10.4f} {result.pages / result.seconds:7.1f}"
+            f"{pdf.name:28} {kind:5} {result.pages:5} {s.fields:6} {s.accuracy:8.4f} {s.indicator_recall:10.4f} "
+            f"{_share(wrong & flagged, wrong):>9} {_share(wrong & flagged, flagged):>10} "
+            f"{result.pages / result.seconds:7.2f}"
         )
-        for m in s.mismatches[:5]:
-            print(f"    {m.project_code} {m.field}: expected {m.expected!r} got {m.got!r}")
-    print(
-        f"{'pbextract total':28} {pages:5} {total.records_found:7} {total.fields:6} {total.accuracy:8.4f} "
-        f"{total.indicator_recall:10.4f} {pages / seconds:7.1f}"
-    )
-    if args.no_peers:
+        for m in s.mismatches[:8]:
+            flag = "flagged" if (m.project_code, m.field) in flagged else "NOT flagged"
+            print(f"    {m.project_code} {m.field}: expected {m.expected!r} got {m.got!r} ({flag})")
+    for kind, k in kinds.items():
+        print(
+            f"{'total ' + kind:28} {kind:5} {k.pages:5} {k.score.fields:6} {k.score.accuracy:8.4f} "
+            f"{k.score.indicator_recall:10.4f} {_share(k.hit, k.wrong):>9} {_share(k.hit, k.flagged):>10} "
+            f"{k.pages / k.seconds:7.2f}"
+        )
+    digital = [p for p in pdfs if not p.stem.endswith(("-scan", "-ocr"))]
+    if args.no_peers or not digital:
         return
-    print(f"\n{'tool (same pages)':28} {'cell accuracy':>13} {'pages/s':>8}")
+    pages = kinds["text"].pages if "text" in kinds else 0
+    print(f"\n{'tool (digital pages)':28} {'cell accuracy':>13} {'pages/s':>8}")
     tools: list[tuple[str, Callable[[Path], list[str]]]] = [
         ("pbextract cells", ours_cells),
         ("pdfplumber extract_tables", plumber_cells),
@@ -109,7 +153,7 @@ def main() -> None:
         found: list[str] = []
         expected_all: Counter[str] = Counter()
         spent = 0.0
-        for pdf in pdfs:
+        for pdf in digital:
             cells, t = timed(fn, pdf)
             found += cells
             spent += t

@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--samples", type=Path, default=Path("samples"))
     ap.add_argument("--name", default="mixed")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dpi", type=int, nargs="+", default=[200, 240, 300], help="resolutions to draw from")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     pages: list[bytes] = []
@@ -83,7 +84,7 @@ def main() -> None:
             rec = dict(expected[code])
             first = len(pages) + 1
             for number in range(rec["page_start"], rec["page_end"] + 1):
-                dpi = rng.choice([200, 240, 300])
+                dpi = rng.choice(args.dpi)
                 gray = doc[number - 1].render(scale=dpi / 72, grayscale=True).to_numpy()
                 gray = gray[:, :, 0] if gray.ndim == 3 else gray
                 data = jpeg(degrade(np.array(gray), dpi, rng), rng.randint(40, 65))
@@ -98,8 +99,10 @@ def main() -> None:
     ocr = args.samples / f"{args.name}-ocr.pdf"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ocr.pdf"
-        subprocess.run(["ocrmypdf", "-q", "-l", "chi_sim", "--output-type", "pdf", "--optimize", "0",
-                        str(scan), str(out)], check=True)
+        subprocess.run(
+            ["ocrmypdf", "-q", "-l", "chi_sim", "--output-type", "pdf", "--optimize", "0", str(scan), str(out)],
+            check=True,
+        )
         ocr.write_bytes(out.read_bytes())
     for pdf in (scan, ocr):
         with open(pdf.with_suffix(".expected.jsonl"), "w", encoding="utf-8") as fh:

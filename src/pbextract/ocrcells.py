@@ -20,13 +20,18 @@ _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
 _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 1.6, 1.0  # band heights and gaps, in points
-_SPECK_AREA_PT = 1.2  # ink blobs smaller than this many pixels per point of scale are noise
+_VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
+_SPECK_AREA_PT = 1.2
+_GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
+_UNREAD_CONFIDENCE = 0.5  # ink blobs smaller than this many pixels per point of scale are noise
 
 
 def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
     """Bands of rows that hold a printed line. Thin bands (the strokes of ``=`` or ``一``) join the
-    nearest band within reach; what stays thinner than any glyph is a speck and is dropped."""
-    rows = np.flatnonzero(ink.sum(axis=1) > 0)
+    nearest band within reach; a band holding two lines (joined by a speck) is cut at its valley;
+    what stays thinner than any glyph is a speck and is dropped."""
+    profile = ink.sum(axis=1)
+    rows = np.flatnonzero(profile > 0)
     if rows.size == 0:
         return []
     bands: list[list[int]] = []
@@ -45,7 +50,22 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
                 bands[i : i + 2] = [[a[0], b[1]]]
                 merged = True
                 break
-    return [(a, b) for a, b in bands if b - a >= _SPECK_PT * scale]
+    out: list[tuple[int, int]] = []
+    for band in bands:
+        out += _split_at_valleys(profile, band[0], band[1], thin)
+    return [(a, b) for a, b in out if b - a >= _SPECK_PT * scale]
+
+
+def _split_at_valleys(profile: np.ndarray, top: int, bottom: int, thin: float) -> list[tuple[int, int]]:
+    """Cut a band where its ink profile nearly vanishes well inside it (the gap between two lines)."""
+    height = bottom - top
+    if height < 2 * thin:
+        return [(top, bottom)]
+    lo, hi = top + int(0.25 * height), bottom - int(0.25 * height)
+    cut = lo + int(np.argmin(profile[lo:hi]))
+    if profile[cut] > _VALLEY * profile[top:bottom].max():
+        return [(top, bottom)]
+    return _split_at_valleys(profile, top, cut, thin) + _split_at_valleys(profile, cut + 1, bottom, thin)
 
 
 def _despeckle(ink: np.ndarray, min_area: int) -> np.ndarray:
@@ -82,7 +102,7 @@ def line_crops(img: PageImage, box: BBox) -> list[tuple[np.ndarray, BBox]]:
 
 def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | None = None) -> list[Cell]:
     """Grid cells read by OCR (those whose index is in ``only``, or all); a cell's confidence is its
-    least sure line's score."""
+    least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
     crops_per_cell = [line_crops(img, g.bbox) for g in chosen]
     read = iter(engine.recognize([crop for crops in crops_per_cell for crop, _ in crops]))
@@ -90,6 +110,10 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     for g, crops in zip(chosen, crops_per_cell, strict=True):
         lines = [next(read) for _ in crops]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
+        read_scores = [r.score for r, t in zip(lines, texts, strict=True) if t]
+        # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
+        unread_ink = sum(int((c < img.ink_level).sum()) for (c, _), t in zip(crops, texts, strict=True) if not t)
+        doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
         cells.append(
             Cell(
                 page=grid.page,
@@ -100,7 +124,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
                 bbox=g.bbox,
                 lines=[t for t in texts if t],
                 text=join_lines(texts),
-                confidence=min((r.score for r in lines), default=1.0),
+                confidence=min([*read_scores, doubt]),
                 source="ocr",
             )
         )
