@@ -34,7 +34,7 @@ SELECTION = [
 ]
 
 
-def degrade(gray: np.ndarray, dpi: int, rng: random.Random) -> np.ndarray:
+def degrade(gray: np.ndarray, dpi: int, rng: random.Random, harsh: bool = False) -> np.ndarray:
     """A scanner's view of a clean page image."""
     h, w = gray.shape
     img: np.ndarray = gray.astype(np.float64)
@@ -53,10 +53,11 @@ def degrade(gray: np.ndarray, dpi: int, rng: random.Random) -> np.ndarray:
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=235)
     # blur and sensor noise
-    k = rng.choice([1, 3]) if dpi >= 250 else 1
+    k = 3 if harsh else (rng.choice([1, 3]) if dpi >= 250 else 1)
     if k > 1:
-        img = cv2.GaussianBlur(img, (k, k), 0.6)
-    img = img + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(3, 6), img.shape)
+        img = cv2.GaussianBlur(img, (k, k), 0.9 if harsh else 0.6)
+    sigma = rng.uniform(8, 14) if harsh else rng.uniform(3, 6)
+    img = img + np.random.default_rng(rng.randrange(1 << 30)).normal(0, sigma, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--name", default="mixed")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dpi", type=int, nargs="+", default=[200, 240, 300], help="resolutions to draw from")
+    ap.add_argument("--harsh", action="store_true", help="stress set: heavy blur, noise and JPEG loss")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     pages: list[bytes] = []
@@ -87,7 +89,8 @@ def main() -> None:
                 dpi = rng.choice(args.dpi)
                 gray = doc[number - 1].render(scale=dpi / 72, grayscale=True).to_numpy()
                 gray = gray[:, :, 0] if gray.ndim == 3 else gray
-                data = jpeg(degrade(np.array(gray), dpi, rng), rng.randint(40, 65))
+                quality = rng.randint(12, 25) if args.harsh else rng.randint(40, 65)
+                data = jpeg(degrade(np.array(gray), dpi, rng, args.harsh), quality)
                 pages.append(img2pdf.convert(data, layout_fun=img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))))
             rec.update(page_start=first, page_end=len(pages))
             records.append(rec)

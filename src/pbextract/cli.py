@@ -14,7 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pbextract import __version__
 from pbextract.crops import write_crops
 from pbextract.errors import InputError
-from pbextract.pipeline import extract_file, page_tables
+from pbextract.ocr import default_engine
+from pbextract.pipeline import extract_file, image_page_tables, page_tables
+from pbextract.stages import PageKind
 from pbextract.writers import OutputWriter, totals
 
 app = typer.Typer(add_completion=False, help="Budget performance-target tables (绩效目标表) from PDF to records.")
@@ -96,7 +98,12 @@ def inspect(
             if not 1 <= page <= len(doc.pages):
                 raise InputError(pdf, f"no page {page} (the file has {len(doc.pages)})")
             info = doc.pages[page - 1]
-            tables = page_tables(handle.pages[page - 1], info)
+            if info.kind == PageKind.TEXT:
+                tables = page_tables(handle.pages[page - 1], info)
+            elif info.kind in (PageKind.SCAN, PageKind.OCR):
+                tables = image_page_tables(pdf, handle.pages[page - 1], info, default_engine())
+            else:
+                tables = []
     except InputError as exc:
         err.print(f"[red]error[/red] {exc}")
         raise typer.Exit(EXIT_FILE_ERRORS) from exc

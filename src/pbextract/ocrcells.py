@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from pbextract.imaging import PageImage
-from pbextract.ocr import OcrEngine
+from pbextract.ocr import OcrEngine, Recognised
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, TextLine
 from pbextract.text import join_lines, squeeze_cjk_spaces
@@ -23,7 +23,8 @@ _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 1.6, 1.0  # band heights and gaps, in point
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
-_UNREAD_CONFIDENCE = 0.5  # ink blobs smaller than this many pixels per point of scale are noise
+_UNREAD_CONFIDENCE = 0.5
+_SHAPE_SCORE = 0.9  # confidence of a sign read by its shape
 
 
 def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
@@ -108,7 +109,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     read = iter(engine.recognize([crop for crops in crops_per_cell for crop, _ in crops]))
     cells = []
     for g, crops in zip(chosen, crops_per_cell, strict=True):
-        lines = [next(read) for _ in crops]
+        lines = [_equals_sign(crop, next(read), img.ink_level) for crop, _ in crops]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         read_scores = [r.score for r, t in zip(lines, texts, strict=True) if t]
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
@@ -129,6 +130,22 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
             )
         )
     return cells
+
+
+def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognised:
+    """A lone ``=`` (two equal stacked bars), which the recogniser takes for 二, m or nothing on a
+    poor scan: read as ``=`` with a modest score."""
+    if len(read.text.strip()) > 1 or read.text.strip() in ("=", "＝"):
+        return read
+    n, _, stats, _ = cv2.connectedComponentsWithStats((crop < ink_level).astype(np.uint8), connectivity=8)
+    bars = sorted((s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4), key=lambda s: int(s[cv2.CC_STAT_TOP]))
+    if len(bars) != 2:
+        return read
+    (x0, y0, w0, h0, _), (x1, y1, w1, h1, _) = bars
+    flat = w0 >= 2.5 * h0 and w1 >= 2.5 * h1
+    equal = min(w0, w1) >= 0.8 * max(w0, w1) and abs(x0 - x1) <= 0.2 * max(w0, w1)
+    close = y1 - (y0 + h0) <= 2.5 * max(h0, h1) + 2
+    return Recognised(text="=", score=_SHAPE_SCORE) if flat and equal and close else read
 
 
 def ocr_region_lines(img: PageImage, region: BBox, engine: OcrEngine) -> list[TextLine]:

@@ -60,7 +60,7 @@ def validate(m: Mapped) -> list[Flag]:
         flags.append(_flag(m, "project_name", "missing_field", 0.0))
     if r.form is not None and r.budget_total is None:
         flags.append(_flag(m, "budget_total", "missing_field", 0.0))
-    flags += [_flag(m, path, "unparsed_value") for path in m.unparsed]
+    flags += [_flag(m, p, "unparsed_value") for path in m.unparsed for p in _value_parts(path)]
     flags += [_flag(m, path, "ocr_char_repaired", 0.6) for path in m.repaired]
     flags += _budget_checks(m, r)
     if r.form is not None and not r.indicators:
@@ -74,6 +74,14 @@ def validate(m: Mapped) -> list[Flag]:
             flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
     flags += _confidence_flags(m, {f.field for f in flags})
     return flags
+
+
+def _value_parts(path: str) -> list[str]:
+    """An indicator value that did not parse makes all four of its fields doubtful."""
+    if path.startswith("indicators.") and path.endswith(".value"):
+        stem = path.removesuffix(".value")
+        return [f"{stem}.{part}" for part in ("operator", "value", "unit", "value_text")]
+    return [path]
 
 
 def _budget_checks(m: Mapped, r: Record) -> list[Flag]:
