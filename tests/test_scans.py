@@ -138,3 +138,14 @@ def test_flagged_cells_get_a_png_crop(tmp_path: Path, image_results: dict[str, F
     crop = tmp_path / str(record.flags[0].crop)
     with Image.open(crop) as im:
         assert im.size[0] > 150 and im.size[1] > 30
+
+
+def test_cuda_request_without_a_cuda_runtime_is_an_error() -> None:
+    import onnxruntime
+
+    from pbextract.ocr import ModelError, RapidOcrEngine, model_files
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this machine has a CUDA runtime")
+    with pytest.raises(ModelError, match="no CUDA provider"):
+        RapidOcrEngine(model_files(), use_cuda=True)

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel
 
 MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[2] / "models")) / "manifest.json"
+USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
 
 
 class ModelError(RuntimeError):
@@ -70,8 +71,12 @@ class RapidOcrEngine:
 
     name = "rapidocr-ppocrv6-small"
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, Path], use_cuda: bool = False) -> None:
+        import onnxruntime
         from rapidocr import RapidOCR
+
+        if use_cuda and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            raise ModelError("PBEXTRACT_OCR_CUDA=1 but this onnxruntime has no CUDA provider (install onnxruntime-gpu)")
 
         self._ocr: Any = RapidOCR(
             params={
@@ -79,6 +84,7 @@ class RapidOcrEngine:
                 "Global.log_level": "error",
                 "Det.model_path": str(files["det"]),
                 "Rec.model_path": str(files["rec"]),
+                "EngineConfig.onnxruntime.use_cuda": use_cuda,
             }
         )
         self._rec: Any = None
@@ -117,4 +123,4 @@ def _bgr(gray: np.ndarray) -> np.ndarray:
 @cache
 def default_engine() -> OcrEngine:
     """The engine the pipeline uses, loaded once per process."""
-    return RapidOcrEngine(model_files())
+    return RapidOcrEngine(model_files(), use_cuda=USE_CUDA)
