@@ -92,13 +92,6 @@ def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:
     return _CHOICES[best[0]] if best else None
 
 
-def label_score(text: str) -> float:
-    """How close the text is to its best-matching label (0-100), for QA flags."""
-    key = label_key(text)
-    best = process.extractOne(key, _CHOICES.keys(), scorer=fuzz.ratio)
-    return float(best[1]) if best else 0.0
-
-
 _UNIT_IN_LABEL = re.compile(r"[(（]\s*(万元|元|千元|亿元)\s*[)）]")
 
 

@@ -14,7 +14,7 @@ from pbextract.imaging import PageImage
 from pbextract.ocr import OcrEngine, Recognised
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, TextLine
-from pbextract.text import join_lines, squeeze_cjk_spaces
+from pbextract.text import squeeze_cjk_spaces
 
 _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
@@ -115,20 +115,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
         unread_ink = sum(int((c < img.ink_level).sum()) for (c, _), t in zip(crops, texts, strict=True) if not t)
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
-        cells.append(
-            Cell(
-                page=grid.page,
-                row=g.row,
-                col=g.col,
-                rowspan=g.rowspan,
-                colspan=g.colspan,
-                bbox=g.bbox,
-                lines=[t for t in texts if t],
-                text=join_lines(texts),
-                confidence=min([*read_scores, doubt]),
-                source="ocr",
-            )
-        )
+        cells.append(Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr"))
     return cells
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pbextract.labels import Label, match_label
-from pbextract.stages import Cell, PageTable, ProjectTable, Row, TextLine
+from pbextract.stages import PageTable, ProjectTable, Row, TextLine
 from pbextract.text import compact
 
 _PROJECT_TITLE = re.compile(r"项目(支出)?绩效目标表|年度目标[(（]?\d{4}|年度目标$")
@@ -71,7 +71,3 @@ def fill_down(values: list[str]) -> list[str]:
     for v in values:
         out.append(v if v or not out else out[-1])
     return out
-
-
-def texts(cells: list[Cell]) -> str:
-    return "".join(c.text for c in cells)

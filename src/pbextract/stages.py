@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from pbextract.schema import BBox
+from pbextract.text import join_lines
 
 
 class PageKind(StrEnum):
@@ -63,6 +64,25 @@ class Cell(BaseModel):
     text: str
     confidence: float = 1.0
     source: str = "text_layer"
+
+    @classmethod
+    def read(
+        cls, page: int, g: GridCell, lines: list[str], confidence: float = 1.0, source: str = "text_layer"
+    ) -> Cell:
+        """A grid cell with the printed lines read in it, joined by the contract's text rules."""
+        kept = [ln for ln in lines if ln]
+        return cls(
+            page=page,
+            row=g.row,
+            col=g.col,
+            rowspan=g.rowspan,
+            colspan=g.colspan,
+            bbox=g.bbox,
+            lines=kept,
+            text=join_lines(kept),
+            confidence=confidence,
+            source=source,
+        )
 
 
 class TextLine(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, TextLine
-from pbextract.text import join_lines, squeeze_cjk_spaces
+from pbextract.text import squeeze_cjk_spaces
 
 _SPACE_GAP = 0.3  # a gap wider than this share of the font size is a space
 _SEGMENT_GAP = 3.0  # a gap wider than this many font sizes splits a free line into segments
@@ -53,19 +53,7 @@ def read_cells(chars: list[Char], grid: Grid) -> list[Cell]:
     for g in grid.cells:
         inside = [c for c in chars if _centre_in(c, g.bbox)]
         lines = [line_text(ln) for ln in group_lines(inside)]
-        lines = [ln for ln in lines if ln]
-        cells.append(
-            Cell(
-                page=grid.page,
-                row=g.row,
-                col=g.col,
-                rowspan=g.rowspan,
-                colspan=g.colspan,
-                bbox=g.bbox,
-                lines=lines,
-                text=join_lines(lines),
-            )
-        )
+        cells.append(Cell.read(grid.page, g, lines))
     return cells
 
 
