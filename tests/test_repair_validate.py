@@ -155,3 +155,25 @@ def test_domain_checks_flag_fields() -> None:
 def test_unrecognised_table_is_recorded_and_flagged() -> None:
     reasons = _reasons(_record(form=None, project_code=None, budget_total=None, indicators=[]))
     assert ("form", "unknown_form") in reasons and ("project_code", "missing_field") in reasons
+
+
+def test_block_label_split_by_a_page_break_keeps_its_rows() -> None:
+    """资金支出计划 and 绩效目标 merged over rows that a page break separates: the next page's rows
+    start with an empty label part and still belong to the block."""
+    first = _table(3, FIRST[:3], above=["项目绩效目标表", "(2022年度)"])
+    rest = [
+        ["", "10.00", "", "80.00", "100.00"],
+        ["绩效目标", "完成任务", "", "", ""],
+        ["", "按时完成", "", "", ""],
+        *FIRST[5:7],
+    ]
+    cont = _table(4, rest, above=["- 4 -"])
+    projects, _ = stitch([first, cont])
+    record = map_table(projects[0], "x.pdf", "0" * 64).record
+    assert (record.plan_mar, record.plan_oct, record.plan_dec) == (
+        Decimal("10.00"),
+        Decimal("80.00"),
+        Decimal("100.00"),
+    )
+    assert record.goals == ["完成任务", "按时完成"]
+    assert [i.name for i in record.indicators] == ["培训人数"]

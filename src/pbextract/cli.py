@@ -63,8 +63,11 @@ def run(
     ) as progress:
         task = progress.add_task("extracting", total=len(files))
         for path in files:
-            progress.update(task, description=f"extracting {path.name}")
-            result = extract_file(path)
+
+            def on_page(done: int, total: int, name: str = path.name) -> None:
+                progress.update(task, description=f"{name} page {done}/{total}")
+
+            result = extract_file(path, on_page=on_page)
             if result.records:
                 write_crops(path, result.records, out)
             writer.add(result)

@@ -37,6 +37,7 @@ _INDICATOR_COLUMNS = (
     Label.SCORING,
 )
 _VALUE_PARTS = (Label.VALUE_OP, Label.VALUE_NUM, Label.VALUE_UNIT)
+_BLOCKS = frozenset({Label.PLAN, Label.GOALS, Label.BUDGET_SECTION})  # labels that span several rows
 
 
 class Mapped(BaseModel):
@@ -84,6 +85,7 @@ class _Mapper:
         self.months: dict[Label, tuple[float, float]] = {}
         self.columns: _Columns | None = None
         self.amount_unit: str | None = None
+        self.section: Label | None = None  # the label of the row block in hand (资金支出计划, 绩效目标, …)
         self.source_file, self.sha256 = source_file, sha256
 
     # -- fields ---------------------------------------------------------------------------
@@ -138,7 +140,10 @@ class _Mapper:
         cells = row.cells
         labels = [match_label(c.text) for c in cells]
         self.form_labels.update(label for label in labels if label)
-        section = labels[0]
+        # a merged label cell split by a page break prints once: an empty first cell keeps the block
+        if cells[0].col == 0 and not cells[0].text and self.section in _BLOCKS:
+            labels[0] = self.section
+        self.section = section = labels[0]
         if section == Label.PLAN:
             self._plan_row(cells[1:], labels[1:])
         elif section == Label.GOALS:

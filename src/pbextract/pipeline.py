@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class FileResult(BaseModel):
 
 def page_tables(pdf_page: Any, page: Page) -> list[PageTable]:
     """The ruled tables of a text page with their cells, each with the free text just above it."""
-    chars = pdf_page.chars
+    chars = pdf_page.dedupe_chars().chars  # fake bold draws each glyph twice
     grids = find_grids(pdf_page)
     free = read_free_lines(chars, page.number, grids)
     out: list[PageTable] = []
@@ -74,7 +75,10 @@ def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngi
     return out
 
 
-def extract_file(path: Path, engine: OcrEngine | None = None) -> FileResult:
+PageProgress = Callable[[int, int], None]  # (pages done, pages in the file)
+
+
+def extract_file(path: Path, engine: OcrEngine | None = None, on_page: PageProgress | None = None) -> FileResult:
     """Run the whole pipeline on one PDF; bad input becomes an error entry, never an exception.
 
     Records name the file by its base name (``source_file``); the manifest keeps the path as given.
@@ -83,14 +87,16 @@ def extract_file(path: Path, engine: OcrEngine | None = None) -> FileResult:
     result = FileResult(path=str(path))
     try:
         with open_pdf(path) as (doc, pdf):
-            _extract(doc, pdf, result, engine)
+            _extract(doc, pdf, result, engine, on_page)
     except InputError as exc:
         result.status, result.error = "error", str(exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
 
 
-def _extract(doc: Document, pdf: Any, result: FileResult, engine: OcrEngine | None) -> None:
+def _extract(
+    doc: Document, pdf: Any, result: FileResult, engine: OcrEngine | None, on_page: PageProgress | None
+) -> None:
     result.sha256, result.pages = doc.sha256, len(doc.pages)
     result.page_kinds = dict(Counter(p.kind.value for p in doc.pages))
     tables: list[PageTable] = []
@@ -104,6 +110,8 @@ def _extract(doc: Document, pdf: Any, result: FileResult, engine: OcrEngine | No
             result.page_errors.append(f"{result.path} page {page.number}: {type(exc).__name__}: {exc}")
         finally:
             pdf_page.flush_cache()
+            if on_page is not None:
+                on_page(page.number, len(doc.pages))
     projects, others = stitch(tables)
     result.other_tables = len(others)
     for project in projects:
