@@ -79,3 +79,15 @@ def test_inspect_prints_grid_and_cells() -> None:
     assert page["page"]["kind"] == "text"
     texts = [c["text"] for c in page["tables"][0]["cells"]]
     assert "项目单位" in texts
+
+
+def test_fake_bold_glyphs_are_read_once() -> None:
+    """Some exports make bold by drawing each glyph twice, a hair apart."""
+    import pdfplumber
+
+    from pbextract.pipeline import _without_fake_bold
+
+    with pdfplumber.open(ROOT / "tests" / "data" / "fake-bold.pdf") as pdf:
+        page = pdf.pages[0]
+        assert len(page.chars) == 4 * 2 + 21
+        assert "".join(c["text"] for c in _without_fake_bold(page)) == "项目编码37150022P99001810047B"

@@ -47,7 +47,7 @@ class FileResult(BaseModel):
 
 def page_tables(pdf_page: Any, page: Page) -> list[PageTable]:
     """The ruled tables of a text page with their cells, each with the free text just above it."""
-    chars = pdf_page.dedupe_chars().chars  # fake bold draws each glyph twice
+    chars = _without_fake_bold(pdf_page)
     grids = find_grids(pdf_page)
     free = read_free_lines(chars, page.number, grids)
     out: list[PageTable] = []
@@ -57,6 +57,16 @@ def page_tables(pdf_page: Any, page: Page) -> list[PageTable]:
         out.append(PageTable(page=page.number, grid=grid, cells=read_cells(chars, grid), above=above))
         top = grid.bbox[3]
     return out
+
+
+def _without_fake_bold(pdf_page: Any) -> list[dict[str, Any]]:
+    """The page's glyphs; where bold is faked by drawing a glyph twice, once."""
+    chars: list[dict[str, Any]] = pdf_page.chars
+    seen = {(c["text"], round(c["x0"]), round(c["top"])) for c in chars}
+    if len(seen) == len(chars):
+        return chars
+    deduped: list[dict[str, Any]] = pdf_page.dedupe_chars().chars
+    return deduped
 
 
 def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngine) -> list[PageTable]:
