@@ -47,6 +47,7 @@ class Style:
     repeat_merged_text: bool
     jitter: float
     rng: random.Random
+    repeat_header: bool = True
 
     @property
     def leading(self) -> float:
@@ -120,6 +121,17 @@ def layout_cells(table: GTable, style: Style) -> None:
     table.heights = heights
 
 
+def shrunk(c: GCell, height: float, width: float, font: str) -> GCell:
+    """The cell's text at the largest size that fits the given box (spreadsheet shrink-to-fit)."""
+    size = c.size
+    while size > 3:
+        size -= 0.25
+        lines = wrap(c.text, font, size, width - 2 * PAD)
+        if lines is not None and len(lines) * size * 1.3 + 2 * PAD <= height:
+            return GCell(c.text, c.col, c.colspan, c.rowspan, c.align, lines, size)
+    return c
+
+
 def draw_cell_text(cv: Canvas, c: GCell, x: float, top: float, w: float, h: float, font: str) -> None:
     cv.setFont(font, c.size)
     lead = c.size * 1.3
@@ -181,14 +193,14 @@ class Doc:
             if y - h < MARGIN_BOTTOM and segments[-1]:
                 segments.append([])
                 y = PAGE_H - MARGIN_TOP
-                if header and r > header[-1]:
+                if header and r > header[-1] and self.style.repeat_header:
                     y -= header_h
             segments[-1].append((r, y))
             y -= h
         for i, seg in enumerate(segments):
             if i > 0:
                 self.new_page()
-                if header and seg[0][0] > header[-1]:
+                if header and seg[0][0] > header[-1] and self.style.repeat_header:
                     self._draw_rows(
                         table, xs, [(r, self.y - sum(table.heights[header[0] : r])) for r in header], set(header)
                     )
@@ -215,6 +227,9 @@ class Doc:
                     # continuation of a merged cell split by the page break
                     earlier_fit = need <= sum(table.heights[i] for i in range(r0, first)) + 0.5
                     show = fits and (self.style.repeat_merged_text or not earlier_fit)
+                    if not fits and not earlier_fit:  # fits in no part: shrink it into this one
+                        c = shrunk(c, h, xs[c.col + c.colspan] - xs[c.col], self.style.font)
+                        show = True
                 self._cell(c, xs, tops[part[0]], h, text=show)
 
     def _cell(self, c: GCell, xs: list[float], top: float, h: float, text: bool = True) -> None:
@@ -519,6 +534,8 @@ def main() -> None:
     ap.add_argument("--truth", type=Path, default=Path("../shared/truth"))
     ap.add_argument("--out", type=Path, default=Path("samples"))
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--size", type=float, default=0.0, help="font size for every document (default: per document)")
+    ap.add_argument("--no-repeat-header", action="store_true", help="continuation pages without the header row")
     args = ap.parse_args()
     for name, path in FONTS.items():
         pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
@@ -539,7 +556,9 @@ def main() -> None:
         rng = random.Random(args.seed * 100 + i)
         if args.seed != DEFAULT_SEED:  # variants: the font and merged-cell printing vary too
             font, repeat = rng.choice(sorted(FONTS)), rng.random() < 0.5
-        style = Style(font, size + rng.uniform(-1.0, 1.0), repeat, 0.12 if args.seed == DEFAULT_SEED else 0.2, rng)
+        size = args.size or size + rng.uniform(-1.0, 1.0)
+        jitter = 0.12 if args.seed == DEFAULT_SEED else 0.2
+        style = Style(font, size, repeat, jitter, rng, repeat_header=not args.no_repeat_header)
         render(recs, args.out / name, style, cover)
         print(f"wrote {args.out / name}: {len(recs)} tables")
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from pbextract.mapping import Mapped, map_table
-from pbextract.repair import fill_down, rows_of, stitch
+from pbextract.repair import fill_merged, rows_of, stitch
 from pbextract.schema import Indicator, Record
 from pbextract.stages import Cell, Grid, GridCell, PageTable, TextLine
 from pbextract.validate import validate
@@ -101,9 +101,22 @@ def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
     assert len(projects) == 1 and projects[0].pages == [3] and others == [far]
 
 
-def test_fill_down() -> None:
-    assert fill_down(["产出指标", "", "", "效益指标", ""]) == ["产出指标"] * 3 + ["效益指标"] * 2
-    assert fill_down(["", "a"]) == ["", "a"]
+def test_fill_merged_down_within_a_page_and_across_a_break() -> None:
+    assert fill_merged(["产出指标", "", "", "效益指标", ""], [1] * 5) == ["产出指标"] * 3 + ["效益指标"] * 2
+    # text printed in the first part: the next page's empty part continues it
+    assert fill_merged(["产出指标", "", "", ""], [1, 1, 2, 2]) == ["产出指标"] * 4
+
+
+def test_fill_merged_up_when_the_text_is_printed_after_the_break() -> None:
+    # the group starting at the bottom of page 1 is printed in its page-2 part only
+    values = ["产出指标", "产出指标", "", "效益指标", "效益指标"]
+    assert fill_merged(values, [1, 1, 1, 2, 2]) == ["产出指标", "产出指标", "效益指标", "效益指标", "效益指标"]
+    assert fill_merged(["", "a"], [1, 1]) == ["", "a"]
+
+
+def test_fill_merged_at_breaks_only_leaves_empty_cells_inside_a_page() -> None:
+    names = ["成本控制", "", "人数", ""]
+    assert fill_merged(names, [1, 1, 1, 2], breaks_only=True) == ["成本控制", "", "人数", "人数"]
 
 
 def _record(**kw: object) -> Record:
@@ -139,7 +152,10 @@ def test_domain_checks_flag_fields() -> None:
             plan_dec=Decimal(120),
             budget_fiscal=Decimal(90),
             budget_other=Decimal(5),
-            indicators=[Indicator(level1="产出指示", level2="数量指标", name="")],
+            indicators=[
+                Indicator(level1="产出指示", level2="数量指标", name=""),
+                Indicator(level1="满意度指标", level2="可持续影响指标", name="满意度"),
+            ],
         )
     )
     assert reasons == {
@@ -149,6 +165,7 @@ def test_domain_checks_flag_fields() -> None:
         ("budget_total", "budget_sum_mismatch"),
         ("indicators.0.level1", "unknown_level"),
         ("indicators.0.name", "empty_indicator_name"),
+        ("indicators.1.level2", "level_mismatch"),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pbextract.labels import HEADER_LABELS, Label, amount_unit_in, match_label
-from pbextract.repair import fill_down
+from pbextract.repair import fill_merged
 from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
 from pbextract.text import compact
@@ -275,10 +275,12 @@ class _Mapper:
             f["department_code"], f["department_name"] = title.department_code, title.department_name
         if not f.get("project_name") and title.title_name:
             f["project_name"] = title.title_name
-        levels1 = fill_down([i["level1"] for i in self.indicators])
-        levels2 = fill_down([i["level2"] for i in self.indicators])
-        for ind, l1, l2 in zip(self.indicators, levels1, levels2, strict=True):
-            ind["level1"], ind["level2"] = l1, l2
+        row_pages = [i["page"] for i in self.indicators]
+        levels1 = fill_merged([i["level1"] for i in self.indicators], row_pages)
+        levels2 = fill_merged([i["level2"] for i in self.indicators], row_pages)
+        names = fill_merged([i["name"] for i in self.indicators], row_pages, breaks_only=True)
+        for ind, l1, l2, name in zip(self.indicators, levels1, levels2, names, strict=True):
+            ind["level1"], ind["level2"], ind["name"] = l1, l2, name
         pages = sorted({r.page for r in self.table.rows}) or self.table.pages
         record = Record(
             source_file=self.source_file,

@@ -65,9 +65,31 @@ def _continues(current: ProjectTable, t: PageTable) -> bool:
     return t.page == current.pages[-1] + 1 and all(is_furniture(line) for line in t.above)
 
 
-def fill_down(values: list[str]) -> list[str]:
-    """Empty entries take the value above (a merged cell split by a page break prints once)."""
-    out: list[str] = []
-    for v in values:
-        out.append(v if v or not out else out[-1])
+def fill_merged(values: list[str], pages: list[int], breaks_only: bool = False) -> list[str]:
+    """Fill the empty cells of a column of indicator rows (on the given pages).
+
+    A merged cell split by a page break prints its text in one part only. An empty run that ends
+    a page (but does not start it) is the first part of a group printed on the next page, so it
+    takes the value at the top of that page; any other empty run continues the group above.
+    With ``breaks_only`` (三级指标, where an empty cell inside a page is just empty) only runs at
+    a page break are filled.
+    """
+    out = list(values)
+    i = 0
+    while i < len(out):
+        if out[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(out) and not out[j + 1] and pages[j + 1] == pages[i]:
+            j += 1
+        ends_page = j + 1 < len(out) and pages[j + 1] != pages[j]
+        starts_page = i > 0 and pages[i - 1] != pages[i]
+        if breaks_only and not (ends_page or starts_page):
+            i = j + 1
+            continue
+        above = out[i - 1] if i > 0 else ""
+        fill = out[j + 1] if ends_page and not starts_page and out[j + 1] else above
+        out[i : j + 1] = [fill] * (j + 1 - i)
+        i = j + 1
     return out

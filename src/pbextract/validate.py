@@ -11,25 +11,15 @@ from pbextract.schema import Flag, Record
 from pbextract.stages import Cell
 from pbextract.values import PROJECT_CODE
 
-LEVEL1 = frozenset({"产出指标", "效益指标", "满意度指标", "成本指标"})
-LEVEL2 = frozenset(
-    {
-        "数量指标",
-        "质量指标",
-        "时效指标",
-        "成本指标",
-        "经济效益指标",
-        "社会效益指标",
-        "生态效益指标",
-        "可持续影响指标",
-        "服务对象满意度指标",
-        "服务对象满意度",
-        "经济成本指标",
-        "社会成本指标",
-        "生态环境成本指标",
-        "满意度指标",
-    }
-)
+# 二级指标 names under each 一级指标 (the national indicator framework)
+LEVELS: dict[str, frozenset[str]] = {
+    "产出指标": frozenset({"数量指标", "质量指标", "时效指标", "成本指标"}),
+    "效益指标": frozenset({"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"}),
+    "满意度指标": frozenset({"服务对象满意度指标", "服务对象满意度", "满意度指标"}),
+    "成本指标": frozenset({"经济成本指标", "社会成本指标", "生态环境成本指标"}),
+}
+LEVEL1 = frozenset(LEVELS)
+LEVEL2 = frozenset().union(*LEVELS.values())
 LOW_CONFIDENCE = 0.80
 _PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
 
@@ -70,6 +60,8 @@ def validate(m: Mapped) -> list[Flag]:
             flags.append(_flag(m, f"indicators.{i}.level1", "unknown_level", text=ind.level1))
         if ind.level2 not in LEVEL2:
             flags.append(_flag(m, f"indicators.{i}.level2", "unknown_level", text=ind.level2))
+        elif ind.level1 in LEVELS and ind.level2 not in LEVELS[ind.level1]:
+            flags.append(_flag(m, f"indicators.{i}.level2", "level_mismatch", text=ind.level2))
         if not ind.name:
             flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
     flags += _confidence_flags(m, {f.field for f in flags})
