@@ -50,6 +50,8 @@ def test_batch_goes_on_past_broken_files(tmp_path: Path) -> None:
     lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["project_code"] for line in lines] == [r["project_code"] for r in expected]
     assert manifest["totals"]["records"] == len(expected) and manifest["totals"]["errors"] == 4
+    good = next(f for f in manifest["files"] if f["path"].endswith("good.pdf"))
+    assert good["pages_without_tables"][:2] == [1, 2]  # cover and contents
 
     projects = pq.read_table(out / "projects.parquet")
     assert projects.schema.field("budget_total").type == pa.decimal128(38, 10)

@@ -39,6 +39,7 @@ class FileResult(BaseModel):
     status: str = "ok"  # ok | partial (some pages failed) | error (nothing read)
     error: str | None = None
     page_errors: list[str] = Field(default_factory=list)
+    pages_without_tables: list[int] = Field(default_factory=list)  # e.g. cover, contents, or a missed table
 
     @property
     def flags(self) -> int:
@@ -112,10 +113,14 @@ def _extract(
     tables: list[PageTable] = []
     for page, pdf_page in zip(doc.pages, pdf.pages, strict=True):
         try:
+            found: list[PageTable] = []
             if page.kind == PageKind.TEXT:
-                tables += page_tables(pdf_page, page)
+                found = page_tables(pdf_page, page)
             elif page.kind in (PageKind.SCAN, PageKind.OCR):
-                tables += image_page_tables(doc.path, pdf_page, page, engine or default_engine())
+                found = image_page_tables(doc.path, pdf_page, page, engine or default_engine())
+            if not found:
+                result.pages_without_tables.append(page.number)
+            tables += found
         except Exception as exc:  # one unreadable page must not stop the file
             result.page_errors.append(f"{result.path} page {page.number}: {type(exc).__name__}: {exc}")
         finally:

@@ -131,6 +131,7 @@ class OutputWriter:
                 "status": r.status,
                 "error": r.error,
                 "page_errors": r.page_errors,
+                "pages_without_tables": r.pages_without_tables,
             }
             for r in self.results
         ]
