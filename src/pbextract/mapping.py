@@ -18,7 +18,15 @@ from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
 from pbextract.text import compact
 from pbextract.titleblock import read_title
-from pbextract.values import ParsedValue, parse_value_cell, parse_value_parts, repair_code, split_code, to_decimal
+from pbextract.values import (
+    TEXT_MARK,
+    ParsedValue,
+    parse_value_cell,
+    parse_value_parts,
+    repair_code,
+    split_code,
+    to_decimal,
+)
 
 _GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
@@ -246,17 +254,17 @@ class _Mapper:
         self.indicators.append(ind)
 
     def _value(self, cells: list[Cell]) -> ParsedValue:
+        """Form 1: one value cell. Form 2: the 符号/值/单位 cells, placed by the sub-header when
+        there is one (a 文字描述 cell merged over 符号 and 值 is read in printed order)."""
         assert self.columns is not None
-        if len(cells) == 1 and not any(p in self.columns.ranges for p in _VALUE_PARTS):
+        has_parts = any(p in self.columns.ranges for p in _VALUE_PARTS)
+        if len(cells) == 1 and not has_parts:
             return parse_value_cell(cells[0].text)
-        if any(p in self.columns.ranges for p in _VALUE_PARTS) and len(cells) > 1:
-            slots: dict[Label, str] = {}
-            for cell in cells:
-                part = self.columns.column_of(cell, _VALUE_PARTS)
-                if part is not None:
-                    slots[part] = slots.get(part, "") + cell.text
-            if len(cells) == 3 or compact(cells[0].text) != "文字描述":
-                return parse_value_parts([slots.get(p, "") for p in _VALUE_PARTS])
+        if has_parts and len(cells) > 1 and compact(cells[0].text) != TEXT_MARK:
+            slots = {
+                p: "".join(c.text for c in cells if self.columns.column_of(c, _VALUE_PARTS) == p) for p in _VALUE_PARTS
+            }
+            return parse_value_parts([slots[p] for p in _VALUE_PARTS])
         return parse_value_parts([c.text for c in cells])
 
     # -- record ---------------------------------------------------------------------------
