@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,10 @@ from pbextract.layercheck import LAYER_CONFIDENCE, checked_cells
 from pbextract.ocr import Detected, OcrEngine, Recognised
 from pbextract.pipeline import FileResult, extract_file
 from pbextract.schema import Flag
-from pbextract.score import score_file
 from pbextract.stages import Cell, Grid, PageKind
 from pbextract.textlayer import read_cells
 from pbextract.values import parse_value_parts, repair_code
-from tests.conftest import SAMPLES, expected_records
+from tests.conftest import SAMPLES, assert_equals_truth
 
 IMAGE_SAMPLES = [SAMPLES / "mixed-scan.pdf", SAMPLES / "mixed-ocr.pdf"]
 
@@ -36,13 +34,7 @@ def image_results() -> dict[str, FileResult]:
 @pytest.mark.parametrize("pdf", IMAGE_SAMPLES, ids=lambda p: p.name)
 def test_image_sample_fields_equal_truth(pdf: Path, image_results: dict[str, FileResult]) -> None:
     """OCR'd text is judged after NFKC width folding, as the contract says."""
-    result = image_results[pdf.name]
-    expected = expected_records(pdf)
-    got = [json.loads(r.model_dump_json()) for r in result.records]
-    assert result.status == "ok", result.page_errors
-    score = score_file(expected, got, fold=True)
-    assert score.mismatches == []
-    assert score.indicator_recall == 1.0
+    assert_equals_truth(pdf, image_results[pdf.name], fold=True)
 
 
 def test_page_kinds(image_results: dict[str, FileResult]) -> None:
