@@ -15,7 +15,7 @@ from pbextract.grid import find_grids
 from pbextract.imagegrid import find_image_grids
 from pbextract.imaging import PageImage, estimate_skew, page_image, render, rotate
 from pbextract.layercheck import LAYER_CONFIDENCE, checked_cells
-from pbextract.ocr import Detected, OcrEngine, Recognised
+from pbextract.ocr import OcrEngine, Recognised
 from pbextract.pipeline import FileResult, extract_file
 from pbextract.schema import Flag
 from pbextract.stages import Cell, Grid, PageKind
@@ -68,9 +68,6 @@ class ScriptedEngine:
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
         return [Recognised(text=self.text, score=0.99) for _ in crops]
-
-    def read(self, image: np.ndarray) -> list[Detected]:
-        return []
 
 
 @pytest.fixture(scope="module")

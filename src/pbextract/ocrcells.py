@@ -2,7 +2,7 @@
 
 A cell's printed lines are found from the rows of ink inside it (its ruling trimmed off); each
 line is cut out and all lines of the page are recognised in one batch. The title block above a
-table is found and read by the engine's own detector.
+table is found the same way, its lines cut into segments at wide gaps.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
 _UNREAD_CONFIDENCE = 0.5
 _SHAPE_SCORE = 0.9  # confidence of a sign read by its shape
+_FREE_GLYPH_PT = 4.0  # free text lower than this is not text (a rule's remnant, a smudge)
+_SEGMENT_GAP = 2.5  # a gap wider than this many line heights splits a free line into segments
+
+LineCrop = tuple[np.ndarray, BBox]  # a grey line crop and its box in page pixels
 
 
 def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
@@ -77,27 +81,63 @@ def _despeckle(ink: np.ndarray, min_area: int) -> np.ndarray:
     return np.asarray(keep[labels], dtype=np.uint8)
 
 
-def line_crops(img: PageImage, box: BBox) -> list[tuple[np.ndarray, BBox]]:
-    """The printed lines inside one cell: (grey crop, box in pixels), top to bottom."""
+def _ink(img: PageImage, x0: int, y0: int, x1: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grey sub-image of a pixel box and its despeckled ink mask."""
+    sub = img.gray[y0:y1, x0:x1]
+    ink = _despeckle((sub < img.ink_level).astype(np.uint8), min_area=max(2, int(_SPECK_AREA_PT * img.scale)))
+    return sub, ink
+
+
+def _crop(img: PageImage, sub: np.ndarray, origin: tuple[int, int], span: tuple[int, int, int, int]) -> LineCrop:
+    """A line's crop (``span``: top, bottom, left, right of its ink in ``sub``) with a white margin,
+    at least ``_MIN_CROP_PT`` each way, and its box in page pixels."""
+    top, bottom, left, right = span
+    pad, least = int(_PAD_PT * img.scale), _MIN_CROP_PT * img.scale
+    grow_y = max(pad, int((least - (bottom - top)) / 2))
+    grow_x = max(pad, int((least - (right - left)) / 2))
+    cy0, cy1 = max(0, top - grow_y), min(sub.shape[0], bottom + grow_y)
+    cx0, cx1 = max(0, left - grow_x), min(sub.shape[1], right + grow_x)
+    x0, y0 = origin
+    return sub[cy0:cy1, cx0:cx1], (float(x0 + cx0), float(y0 + cy0), float(x0 + cx1), float(y0 + cy1))
+
+
+def line_crops(img: PageImage, box: BBox) -> list[LineCrop]:
+    """The printed lines inside one cell, top to bottom."""
     s = img.scale
     inset = max(2, int(_INSET_PT * s))
     h, w = img.gray.shape
     x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[1] * s) + inset)
     x1, y1 = max(x0, int(box[2] * s) - inset), max(y0, int(box[3] * s) - inset)
-    sub = img.gray[y0:y1, x0:x1]
-    if sub.size == 0:
+    if x1 <= x0 or y1 <= y0:
         return []
-    ink = _despeckle((sub < img.ink_level).astype(np.uint8), min_area=max(2, int(_SPECK_AREA_PT * s)))
+    sub, ink = _ink(img, x0, y0, x1, y1)
     out = []
-    pad, least = int(_PAD_PT * s), _MIN_CROP_PT * s
     for top, bottom in _ink_rows(ink, s):
         cols = np.flatnonzero(ink[top:bottom].sum(axis=0))
-        left, right = int(cols[0]), int(cols[-1]) + 1
-        grow_y = max(pad, int((least - (bottom - top)) / 2))
-        grow_x = max(pad, int((least - (right - left)) / 2))
-        cy0, cy1 = max(0, top - grow_y), min(sub.shape[0], bottom + grow_y)
-        cx0, cx1 = max(0, left - grow_x), min(sub.shape[1], right + grow_x)
-        out.append((sub[cy0:cy1, cx0:cx1], (float(x0 + cx0), float(y0 + cy0), float(x0 + cx1), float(y0 + cy1))))
+        out.append(_crop(img, sub, (x0, y0), (top, bottom, int(cols[0]), int(cols[-1]) + 1)))
+    return out
+
+
+def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
+    """Free text in a page region (PDF points), as line segments: a gap of several glyph heights
+    splits a line (``001002 …      单位:万元``); ink lower than a glyph (a rule's remnant) is not text."""
+    s = img.scale
+    h, w = img.gray.shape
+    x0, y0 = max(0, int(region[0] * s)), max(0, int(region[1] * s))
+    x1, y1 = min(w, int(region[2] * s)), min(h, int(region[3] * s))
+    if x1 <= x0 or y1 <= y0:
+        return []
+    sub, ink = _ink(img, x0, y0, x1, y1)
+    out = []
+    for top, bottom in _ink_rows(ink, s):
+        height = bottom - top
+        if height < _FREE_GLYPH_PT * s:
+            continue
+        cols = np.flatnonzero(ink[top:bottom].sum(axis=0))
+        breaks = np.flatnonzero(np.diff(cols) > _SEGMENT_GAP * height)
+        starts = [int(cols[0]), *(int(cols[b + 1]) for b in breaks)]
+        ends = [*(int(cols[b]) + 1 for b in breaks), int(cols[-1]) + 1]
+        out += [_crop(img, sub, (x0, y0), (top, bottom, a, b)) for a, b in zip(starts, ends, strict=True)]
     return out
 
 
@@ -137,15 +177,11 @@ def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognis
 
 def ocr_region_lines(img: PageImage, region: BBox, engine: OcrEngine) -> list[TextLine]:
     """Free text in a page region (PDF points), e.g. the title block above a table."""
-    s = img.scale
-    x0, y0, x1, y1 = (int(region[0] * s), int(region[1] * s), int(region[2] * s), int(region[3] * s))
-    sub = img.gray[max(0, y0) : y1, max(0, x0) : x1]
-    if sub.size == 0 or (sub < img.ink_level).sum() == 0:
-        return []
+    crops = free_line_crops(img, region)
+    read = engine.recognize([crop for crop, _ in crops])
     lines = []
-    for d in sorted(engine.read(sub), key=lambda d: (d.box[1], d.box[0])):
-        box = img.to_points((d.box[0] + x0, d.box[1] + y0, d.box[2] + x0, d.box[3] + y0))
-        text = squeeze_cjk_spaces(d.text.strip())
+    for (_, box), r in zip(crops, read, strict=True):
+        text = squeeze_cjk_spaces(r.text.strip())
         if text:
-            lines.append(TextLine(page=img.page, text=text, bbox=box))
+            lines.append(TextLine(page=img.page, text=text, bbox=img.to_points(box)))
     return lines
