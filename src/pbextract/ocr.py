@@ -87,8 +87,12 @@ class RapidOcrEngine:
 
         if self._rec is None:
             self._rec = self._ocr._load_rec_model()  # the recogniser alone, for pre-cut line crops
-        out = self._rec(TextRecInput(img=[_bgr(c) for c in crops]))
-        return [Recognised(text=t, score=float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+        out = self._rec(TextRecInput(img=[_bgr(c) for c in crops], return_word_box=True))
+        # a line is as sure as its least sure character: one doubtful glyph must not average away
+        return [
+            Recognised(text=t, score=min(w.confs, default=0.0) if t else float(s))
+            for t, s, w in zip(out.txts, out.scores, out.word_results, strict=True)
+        ]
 
 
 def _bgr(gray: np.ndarray) -> np.ndarray:
