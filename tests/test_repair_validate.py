@@ -153,8 +153,8 @@ def test_domain_checks_flag_fields() -> None:
             budget_fiscal=Decimal(90),
             budget_other=Decimal(5),
             indicators=[
-                Indicator(level1="产出指示", level2="数量指标", name=""),
-                Indicator(level1="满意度指标", level2="可持续影响指标", name="满意度"),
+                Indicator(level1="产出指示", level2="数量指标", name="", value_text="有效"),
+                Indicator(level1="满意度指标", level2="可持续影响指标", name="满意度", value_text="满意"),
             ],
         )
     )
@@ -167,6 +167,20 @@ def test_domain_checks_flag_fields() -> None:
         ("indicators.0.name", "empty_indicator_name"),
         ("indicators.1.level2", "level_mismatch"),
     }
+
+
+def test_strict_operator_read_by_ocr_is_flagged() -> None:
+    def operator_from(source: str) -> set[tuple[str, str]]:
+        record = _record(
+            indicators=[Indicator(level1="产出指标", level2="数量指标", name="费用", operator="<", value=Decimal(5))]
+        )
+        cell = Cell(
+            page=1, row=0, col=0, rowspan=1, colspan=1, bbox=(0, 0, 10, 10), lines=["<"], text="<", source=source
+        )
+        return {(f.field, f.reason) for f in validate(Mapped(record=record, sources={"indicators.0.operator": cell}))}
+
+    assert operator_from("ocr") == {("indicators.0.operator", "ocr_confusable_operator")}
+    assert operator_from("text_layer") == set()
 
 
 def test_unrecognised_table_is_recorded_and_flagged() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pbextract.mapping import Mapped
-from pbextract.schema import Flag, Record
+from pbextract.schema import Flag, Indicator, Record
 from pbextract.stages import Cell
 from pbextract.values import PROJECT_CODE
 
@@ -64,12 +64,26 @@ def validate(m: Mapped) -> list[Flag]:
             flags.append(_flag(m, f"indicators.{i}.level2", "level_mismatch", text=ind.level2))
         if not ind.name:
             flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
+        flags += _value_checks(m, i, ind)
     flags += _confidence_flags(m, {f.field for f in flags})
     return flags
 
 
+def _value_checks(m: Mapped, i: int, ind: Indicator) -> list[Flag]:
+    """Doubts about an indicator value read by OCR: nothing read at all (a printed value may have
+    been missed), or a strict ``<``/``>`` (on a poor scan ``≤``/``≥`` lose their bar)."""
+    parts = _value_parts(f"indicators.{i}.value")
+    if not any((cell := m.sources.get(p)) is not None and cell.source == "ocr" for p in parts):
+        return []
+    if ind.operator is None and ind.value is None and ind.unit is None and ind.value_text is None:
+        return [_flag(m, p, "empty_value", text="") for p in parts]
+    if ind.operator in ("<", ">"):
+        return [_flag(m, f"indicators.{i}.operator", "ocr_confusable_operator", 0.6)]
+    return []
+
+
 def _value_parts(path: str) -> list[str]:
-    """An indicator value that did not parse makes all four of its fields doubtful."""
+    """An indicator value that did not parse, or is empty, makes all four of its fields doubtful."""
     if path.startswith("indicators.") and path.endswith(".value"):
         stem = path.removesuffix(".value")
         return [f"{stem}.{part}" for part in ("operator", "value", "unit", "value_text")]
