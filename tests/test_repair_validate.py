@@ -169,18 +169,28 @@ def test_domain_checks_flag_fields() -> None:
     }
 
 
-def test_strict_operator_read_by_ocr_is_flagged() -> None:
-    def operator_from(source: str) -> set[tuple[str, str]]:
-        record = _record(
-            indicators=[Indicator(level1="产出指标", level2="数量指标", name="费用", operator="<", value=Decimal(5))]
-        )
-        cell = Cell(
-            page=1, row=0, col=0, rowspan=1, colspan=1, bbox=(0, 0, 10, 10), lines=["<"], text="<", source=source
-        )
-        return {(f.field, f.reason) for f in validate(Mapped(record=record, sources={"indicators.0.operator": cell}))}
+def _value_reasons(source: str, **value: object) -> set[tuple[str, str]]:
+    """Flags of one indicator whose name cell (and operator cell, if printed) came from ``source``."""
+    indicator = Indicator.model_validate({"level1": "产出指标", "level2": "数量指标", "name": "费用", **value})
+    sources = {}
+    for path, text in (("indicators.0.name", "费用"), ("indicators.0.operator", value.get("operator"))):
+        if text:  # an empty cell is no field's source
+            box = (0.0, 0.0, 9.0, 9.0)
+            cell = dict(page=1, row=0, col=0, rowspan=1, colspan=1, bbox=box, lines=[text], text=text, source=source)
+            sources[path] = Cell.model_validate(cell)
+    return {(f.field, f.reason) for f in validate(Mapped(record=_record(indicators=[indicator]), sources=sources))}
 
-    assert operator_from("ocr") == {("indicators.0.operator", "ocr_confusable_operator")}
-    assert operator_from("text_layer") == set()
+
+def test_doubtful_values_read_by_ocr_are_flagged() -> None:
+    assert _value_reasons("ocr", operator="<", value=Decimal(5)) == {
+        ("indicators.0.operator", "ocr_confusable_operator")
+    }
+    assert _value_reasons("ocr") == {
+        (f"indicators.0.{part}", "empty_value") for part in ("operator", "value", "unit", "value_text")
+    }
+    assert _value_reasons("ocr", operator="≤", value=Decimal(5)) == set()
+    assert _value_reasons("text_layer", operator="<", value=Decimal(5)) == set()
+    assert _value_reasons("text_layer") == set()  # a value printed empty is no doubt on a digital page
 
 
 def test_unrecognised_table_is_recorded_and_flagged() -> None:

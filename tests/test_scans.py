@@ -11,6 +11,7 @@ from PIL import Image
 
 from pbextract import layercheck
 from pbextract.crops import write_crops
+from pbextract.ctc import FoldedDecoder
 from pbextract.grid import find_grids
 from pbextract.imagegrid import find_image_grids
 from pbextract.imaging import PageImage, estimate_skew, page_image, render, rotate
@@ -138,3 +139,27 @@ def test_cuda_request_without_a_cuda_runtime_is_an_error() -> None:
         pytest.skip("this machine has a CUDA runtime")
     with pytest.raises(ModelError, match="no CUDA provider"):
         RapidOcrEngine(model_files(), use_cuda=True)
+
+
+def _steps(alphabet: list[str], *steps: dict[str, float]) -> np.ndarray:
+    """Class probabilities per time step; what a step does not name goes to the blank."""
+    probs = np.zeros((len(steps), len(alphabet)), dtype=np.float32)
+    for t, step in enumerate(steps):
+        for ch, p in step.items():
+            probs[t, alphabet.index(ch)] = p
+        probs[t, 0] = 1.0 - sum(step.values())
+    return probs
+
+
+def test_width_twins_share_their_probability() -> None:
+    alphabet = ["blank", ",", "，", ".", "5", "５", "分"]
+    decoder = FoldedDecoder(alphabet)
+    # a comma split between its widths is a sure comma, printed in the likelier width
+    text, sure = decoder.decode(_steps(alphabet, {"5": 0.9}, {",": 0.35, "，": 0.4, ".": 0.25}, {"分": 0.97}))
+    assert text == "5，分" and sure == pytest.approx([0.9, 0.75, 0.97])
+    # one character over two steps in alternating widths is one character; blanks separate repeats
+    text, _ = decoder.decode(_steps(alphabet, {"5": 0.9}, {"５": 0.9}, {}, {"5": 0.9}))
+    assert text == "55"
+    # a real doubt between two characters stays a doubt
+    text, sure = decoder.decode(_steps(alphabet, {",": 0.55, ".": 0.45}))
+    assert text == "," and sure == pytest.approx([0.55])

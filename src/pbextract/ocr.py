@@ -19,7 +19,10 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel
 
+from pbextract.ctc import FoldedDecoder
+
 MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[2] / "models")) / "manifest.json"
+REC_BATCH = 6  # crops per recogniser run (rapidocr's default)
 USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
 
 
@@ -78,21 +81,30 @@ class RapidOcrEngine:
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,  # ~7% faster recognition
             }
         )
-        self._rec: Any = None
+        self._rec: tuple[Any, FoldedDecoder] | None = None
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
-        if not crops:
-            return []
-        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+        """Crops in batches of similar width (each padded as rapidocr pads it); a line is as sure
+        as its least sure character, so one doubtful glyph does not average away."""
+        rec, decoder = self._recogniser()
+        _, height, least_width = rec.rec_image_shape
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        out: dict[int, Recognised] = {}
+        for start in range(0, len(order), REC_BATCH):
+            batch = order[start : start + REC_BATCH]
+            ratio = max([least_width / height] + [crops[i].shape[1] / crops[i].shape[0] for i in batch])
+            probs = rec.session(np.stack([rec.resize_norm_img(_bgr(crops[i]), ratio) for i in batch]))
+            for i, p in zip(batch, probs, strict=True):
+                text, sure = decoder.decode(p)
+                out[i] = Recognised(text=text, score=min(sure, default=0.0))
+        return [out[i] for i in range(len(crops))]
 
+    def _recogniser(self) -> tuple[Any, FoldedDecoder]:
+        """rapidocr's recogniser alone (for pre-cut line crops) and a decoder for its alphabet."""
         if self._rec is None:
-            self._rec = self._ocr._load_rec_model()  # the recogniser alone, for pre-cut line crops
-        out = self._rec(TextRecInput(img=[_bgr(c) for c in crops], return_word_box=True))
-        # a line is as sure as its least sure character: one doubtful glyph must not average away
-        return [
-            Recognised(text=t, score=min(w.confs, default=0.0) if t else float(s))
-            for t, s, w in zip(out.txts, out.scores, out.word_results, strict=True)
-        ]
+            rec = self._ocr._load_rec_model()
+            self._rec = rec, FoldedDecoder(rec.postprocess_op.character)
+        return self._rec
 
 
 def _bgr(gray: np.ndarray) -> np.ndarray:

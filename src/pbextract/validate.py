@@ -73,7 +73,8 @@ def _value_checks(m: Mapped, i: int, ind: Indicator) -> list[Flag]:
     """Doubts about an indicator value read by OCR: nothing read at all (a printed value may have
     been missed), or a strict ``<``/``>`` (on a poor scan ``≤``/``≥`` lose their bar)."""
     parts = _value_parts(f"indicators.{i}.value")
-    if not any((cell := m.sources.get(p)) is not None and cell.source == "ocr" for p in parts):
+    row = [cell for path, cell in m.sources.items() if path.startswith(f"indicators.{i}.")]
+    if not any(cell.source == "ocr" for cell in row):
         return []
     if ind.operator is None and ind.value is None and ind.unit is None and ind.value_text is None:
         return [_flag(m, p, "empty_value", text="") for p in parts]
