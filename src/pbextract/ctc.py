@@ -28,6 +28,7 @@ class FoldedDecoder:
         twins = [members for members in groups.values() if len(members) > 1]
         self._members = np.array([i for members in twins for i in members], dtype=np.int64)
         self._starts = np.cumsum([0] + [len(m) for m in twins[:-1]])
+        self._ends = self._starts + [len(m) for m in twins]
         self._canonical = np.arange(len(characters))
         for members in twins:
             self._canonical[members] = members[0]
@@ -42,9 +43,8 @@ class FoldedDecoder:
             group_best = group_sum.max(axis=1)
             # a group wins where its summed probability reaches the best single class
             wins = group_best >= sure
-            ends = np.append(self._starts[1:], len(self._members))
             for t in np.flatnonzero(wins):
-                lo, hi = self._starts[group[t]], ends[group[t]]
+                lo, hi = self._starts[group[t]], self._ends[group[t]]
                 best[t] = self._members[lo + int(twin_probs[t, lo:hi].argmax())]
             sure = np.where(wins, group_best, sure)
         key = self._canonical[best]

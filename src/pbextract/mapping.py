@@ -45,6 +45,15 @@ _INDICATOR_COLUMNS = (
     Label.SCORING,
 )
 _VALUE_PARTS = (Label.VALUE_OP, Label.VALUE_NUM, Label.VALUE_UNIT)
+_INDICATOR_TEXT = (  # indicator fields that take their column's text as printed
+    ("level1", Label.LEVEL1),
+    ("level2", Label.LEVEL2),
+    ("name", Label.LEVEL3),
+    ("description", Label.DESCRIPTION),
+    ("basis", Label.BASIS),
+    ("scoring", Label.SCORING),
+)
+_REQUIRED_TEXT = frozenset({"level1", "level2", "name"})  # empty is "", not null
 _BLOCKS = frozenset({Label.PLAN, Label.GOALS, Label.BUDGET_SECTION})  # labels that span several rows
 
 
@@ -221,28 +230,13 @@ class _Mapper:
             return
         i = len(self.indicators)
 
-        def text_of(label: Label) -> str:
-            return "".join(c.text for c in by_col.get(label, []))
-
-        ind: dict[str, Any] = {
-            "level1": text_of(Label.LEVEL1),
-            "level2": text_of(Label.LEVEL2),
-            "name": text_of(Label.LEVEL3),
-            "description": text_of(Label.DESCRIPTION) or None,
-            "basis": text_of(Label.BASIS) or None,
-            "scoring": text_of(Label.SCORING) or None,
-            "page": row.page,
-        }
-        for key, label in (
-            ("level1", Label.LEVEL1),
-            ("level2", Label.LEVEL2),
-            ("name", Label.LEVEL3),
-            ("description", Label.DESCRIPTION),
-            ("basis", Label.BASIS),
-            ("scoring", Label.SCORING),
-        ):
-            if by_col.get(label):
-                self.sources[f"indicators.{i}.{key}"] = by_col[label][0]
+        ind: dict[str, Any] = {"page": row.page}
+        for key, label in _INDICATOR_TEXT:
+            cells = by_col.get(label, [])
+            text = "".join(c.text for c in cells)
+            ind[key] = text if key in _REQUIRED_TEXT else text or None
+            if cells:
+                self.sources[f"indicators.{i}.{key}"] = cells[0]
         value_cells = sorted(by_col.get(Label.VALUE, []), key=lambda c: c.bbox[0])
         parsed = self._value(value_cells)
         if not parsed.parsed:
