@@ -28,9 +28,9 @@ from typing import Any
 import pdfplumber
 import pypdfium2 as pdfium
 
-from pbextract.ocr import default_engine, model_files
-from pbextract.pdfopen import classify
 from pbextract.pipeline import extract_file, image_page_tables, page_tables
+from pbextract.read.ocr.engine import default_engine, model_files
+from pbextract.read.pdfopen import classify
 from pbextract.score import Score, load_jsonl, score_file
 from pbextract.text import join_lines, squeeze_cjk_spaces
 

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pbextract import validate
+from pbextract.forms import validate
 from pbextract.pipeline import extract_file
 from pbextract.score import load_jsonl, score_file
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pbextract.mapping import Mapped, map_table
-from pbextract.repair import fill_merged, rows_of, stitch
+from pbextract.forms.mapping import Mapped, map_table
+from pbextract.forms.repair import fill_merged, rows_of, stitch
+from pbextract.forms.validate import validate
 from pbextract.schema import Indicator, Record
 from pbextract.stages import Cell, Grid, GridCell, PageTable, TextLine
-from pbextract.validate import validate
 
 W = 60.0  # column width of the synthetic tables
 H = 20.0

@@ -9,19 +9,19 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from pbextract import layercheck
-from pbextract.crops import write_crops
-from pbextract.ctc import FoldedDecoder
-from pbextract.grid import find_grids
-from pbextract.imagegrid import find_image_grids
-from pbextract.imaging import PageImage, estimate_skew, page_image, render, rotate
-from pbextract.layercheck import LAYER_CONFIDENCE, checked_cells
-from pbextract.ocr import OcrEngine, Recognised
+from pbextract.forms.values import parse_value_parts, repair_code
+from pbextract.output.crops import write_crops
 from pbextract.pipeline import FileResult, extract_file
+from pbextract.read import layercheck
+from pbextract.read.grid import find_grids
+from pbextract.read.imagegrid import find_image_grids
+from pbextract.read.imaging import PageImage, estimate_skew, page_image, render, rotate
+from pbextract.read.layercheck import LAYER_CONFIDENCE, checked_cells
+from pbextract.read.ocr.ctc import FoldedDecoder
+from pbextract.read.ocr.engine import OcrEngine, Recognised
+from pbextract.read.textlayer import read_cells
 from pbextract.schema import Flag
 from pbextract.stages import Cell, Grid, PageKind
-from pbextract.textlayer import read_cells
-from pbextract.values import parse_value_parts, repair_code
 from tests.conftest import SAMPLES, assert_equals_truth
 
 IMAGE_SAMPLES = [SAMPLES / "mixed-scan.pdf", SAMPLES / "mixed-ocr.pdf"]
@@ -133,7 +133,7 @@ def test_flagged_cells_get_a_png_crop(tmp_path: Path, image_results: dict[str, F
 def test_cuda_request_without_a_cuda_runtime_is_an_error() -> None:
     import onnxruntime
 
-    from pbextract.ocr import ModelError, RapidOcrEngine, model_files
+    from pbextract.read.ocr.engine import ModelError, RapidOcrEngine, model_files
 
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this machine has a CUDA runtime")

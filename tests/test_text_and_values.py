@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from pbextract.labels import Label, amount_unit_in, match_label
+from pbextract.forms.labels import Label, amount_unit_in, match_label
+from pbextract.forms.values import parse_value_cell, parse_value_parts, split_code, to_decimal
 from pbextract.text import join_lines, squeeze_cjk_spaces
-from pbextract.values import parse_value_cell, parse_value_parts, split_code, to_decimal
 
 
 @pytest.mark.parametrize(

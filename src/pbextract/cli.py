@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pbextract import __version__
-from pbextract.crops import write_crops
 from pbextract.errors import InputError
-from pbextract.ocr import default_engine
+from pbextract.output.crops import write_crops
+from pbextract.output.writers import OutputWriter, totals
 from pbextract.pipeline import extract_file, image_page_tables, page_tables
+from pbextract.read.ocr.engine import default_engine
 from pbextract.stages import PageKind
-from pbextract.writers import OutputWriter, totals
 
 app = typer.Typer(add_completion=False, help="Budget performance-target tables (绩效目标表) from PDF to records.")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -94,7 +94,7 @@ def inspect(
     page: Annotated[int, typer.Option("--page", "-p", help="1-based page")] = 1,
 ) -> None:
     """Print one page's stage objects as JSON: its class, and each table's grid, cells and title text."""
-    from pbextract.pdfopen import open_pdf
+    from pbextract.read.pdfopen import open_pdf
 
     try:
         with open_pdf(pdf) as (doc, handle):

@@ -11,19 +11,19 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pbextract.errors import InputError
-from pbextract.grid import find_grids
-from pbextract.imagegrid import find_image_grids
-from pbextract.imaging import page_image
-from pbextract.layercheck import checked_cells, deskew_chars
-from pbextract.mapping import map_table
-from pbextract.ocr import OcrEngine, default_engine
-from pbextract.ocrcells import ocr_cells, ocr_region_lines
-from pbextract.pdfopen import Document, open_pdf
-from pbextract.repair import stitch
+from pbextract.forms.mapping import map_table
+from pbextract.forms.repair import stitch
+from pbextract.forms.validate import validate
+from pbextract.read.grid import find_grids
+from pbextract.read.imagegrid import find_image_grids
+from pbextract.read.imaging import page_image
+from pbextract.read.layercheck import checked_cells, deskew_chars
+from pbextract.read.ocr.engine import OcrEngine, default_engine
+from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
+from pbextract.read.pdfopen import Document, open_pdf
+from pbextract.read.textlayer import read_cells, read_free_lines
 from pbextract.schema import Record
 from pbextract.stages import Page, PageKind, PageTable
-from pbextract.textlayer import read_cells, read_free_lines
-from pbextract.validate import validate
 
 
 class FileResult(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pbextract.labels import Label, match_label
+from pbextract.forms.labels import Label, match_label
 from pbextract.stages import PageTable, ProjectTable, Row, TextLine
 from pbextract.text import compact
 

@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pbextract.grid import find_grids
-from pbextract.imaging import PageImage
+from pbextract.read.grid import find_grids
+from pbextract.read.imaging import PageImage
 from pbextract.stages import Grid
 
 _MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pbextract.imaging import PageImage
-from pbextract.ocr import OcrEngine
-from pbextract.ocrcells import ocr_cells
+from pbextract.read.imaging import PageImage
+from pbextract.read.ocr.engine import OcrEngine
+from pbextract.read.ocrcells import ocr_cells
+from pbextract.read.textlayer import read_cells
 from pbextract.stages import Cell, Grid
 from pbextract.text import compact
-from pbextract.textlayer import read_cells
 
 SAMPLE = 16  # cells compared per page
 TRUST = 1.0  # share of sampled cells that must agree for the layer to be used

@@ -12,13 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pbextract.labels import HEADER_LABELS, Label, amount_unit_in, match_label
-from pbextract.repair import fill_merged
-from pbextract.schema import Form, Indicator, Record
-from pbextract.stages import Cell, ProjectTable, Row
-from pbextract.text import compact
-from pbextract.titleblock import read_title
-from pbextract.values import (
+from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, match_label
+from pbextract.forms.repair import fill_merged
+from pbextract.forms.titleblock import read_title
+from pbextract.forms.values import (
     TEXT_MARK,
     ParsedValue,
     parse_value_cell,
@@ -27,6 +24,9 @@ from pbextract.values import (
     split_code,
     to_decimal,
 )
+from pbextract.schema import Form, Indicator, Record
+from pbextract.stages import Cell, ProjectTable, Row
+from pbextract.text import compact
 
 _GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from pbextract.ctc import FoldedDecoder
+from pbextract.read.ocr.ctc import FoldedDecoder
 
-MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[2] / "models")) / "manifest.json"
+MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[4] / "models")) / "manifest.json"
 REC_BATCH = 6  # crops per recogniser run (rapidocr's default)
 USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
 

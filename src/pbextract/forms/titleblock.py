@@ -6,9 +6,9 @@ import re
 
 from pydantic import BaseModel
 
+from pbextract.forms.values import split_code
 from pbextract.stages import TextLine
 from pbextract.text import compact
-from pbextract.values import split_code
 
 _YEAR = re.compile(r"(20\d{2})\s*年度|[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|(20\d{2})")
 _AMOUNT_UNIT = re.compile(r"单位\s*[:：]\s*(\S+)")

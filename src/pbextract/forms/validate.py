@@ -6,10 +6,10 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from pbextract.mapping import Mapped
+from pbextract.forms.mapping import Mapped
+from pbextract.forms.values import PROJECT_CODE
 from pbextract.schema import Flag, Indicator, Record
 from pbextract.stages import Cell
-from pbextract.values import PROJECT_CODE
 
 # 二级指标 names under each 一级指标 (the national indicator framework)
 LEVELS: dict[str, frozenset[str]] = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pbextract.imaging import PageImage
-from pbextract.ocr import OcrEngine, Recognised
+from pbextract.read.imaging import PageImage
+from pbextract.read.ocr.engine import OcrEngine, Recognised
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, TextLine
 from pbextract.text import squeeze_cjk_spaces

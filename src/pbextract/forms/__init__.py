@@ -1,0 +1,1 @@
+"""Forms: cells -> project tables -> records and flags. Knows nothing of files or I/O."""

@@ -1,0 +1,1 @@
+"""Outputs: records -> JSON Lines, Parquet, manifest, schema and QA crops."""

@@ -1,0 +1,1 @@
+"""Reading: PDF bytes -> pages -> grids -> cells with a confidence. Knows nothing of the forms."""

@@ -1,0 +1,1 @@
+"""OCR behind one adapter (``OcrEngine``): the PP-OCR recogniser and its decoder."""
