@@ -116,6 +116,7 @@ def test_flagged_cells_get_a_png_crop(tmp_path: Path, image_results: dict[str, F
     record = image_results["mixed-scan.pdf"].records[0].model_copy(deep=True)
     record.flags = [
         Flag(
+            flag_id=f"{record.record_id}:budget_total:low_ocr_confidence",
             field="budget_total",
             page=record.page_start,
             bbox=(50, 100, 200, 130),

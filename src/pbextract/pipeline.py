@@ -22,7 +22,7 @@ from pbextract.read.ocr.engine import OcrEngine, default_engine
 from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
 from pbextract.read.pdfopen import Document, open_pdf
 from pbextract.read.textlayer import read_cells, read_free_lines
-from pbextract.schema import Record
+from pbextract.schema import Flag, Record
 from pbextract.stages import Page, PageKind, PageTable
 
 
@@ -86,6 +86,21 @@ def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngi
     return out
 
 
+def assign_keys(records: list[Record], source_path: str) -> None:
+    """The contract's keys: ``record_id`` (sha prefix, first page, n-th table starting there) and a
+    unique ``flag_id`` per flag (a second flag with the same field and reason is dropped)."""
+    per_page: Counter[int] = Counter()
+    for record in records:
+        per_page[record.page_start] += 1
+        record.source_path = source_path
+        record.record_id = f"{record.source_sha256[:16]}:{record.page_start}:{per_page[record.page_start]}"
+        flags: dict[str, Flag] = {}
+        for flag in record.flags:
+            flag.flag_id = f"{record.record_id}:{flag.field}:{flag.reason}"
+            flags.setdefault(flag.flag_id, flag)
+        record.flags = list(flags.values())
+
+
 PageProgress = Callable[[int, int], None]  # (pages done, pages in the file)
 
 
@@ -133,5 +148,6 @@ def _extract(
         mapped = map_table(project, doc.path.name, doc.sha256)
         mapped.record.flags = validate(mapped)
         result.records.append(mapped.record)
+    assign_keys(result.records, str(doc.path))
     if result.page_errors:
         result.status = "partial"

@@ -20,6 +20,7 @@ class Form(StrEnum):
 class Flag(BaseModel):
     """A field a QA reviewer should look at."""
 
+    flag_id: str = Field(default="", description="<record_id>:<field>:<reason>, unique")
     field: str = Field(description="dotted path of the field, e.g. indicators.3.value")
     page: int | None = Field(description="1-based page of the cell")
     bbox: BBox | None = Field(description="x0, y0, x1, y1 in PDF points, top-left origin")
@@ -27,7 +28,7 @@ class Flag(BaseModel):
     reason: str = Field(description="short code, e.g. low_ocr_confidence, plan_exceeds_budget")
     text: str | None = Field(description="what was read")
     crop: str | None = Field(
-        default=None, description="PNG of the cell for review, relative to the output folder (added field)"
+        default=None, description="PNG of the cell for review, relative to the output folder, unique per flag"
     )
 
 
@@ -52,7 +53,11 @@ class Record(BaseModel):
     """One project table."""
 
     schema_version: str = SCHEMA_VERSION
+    record_id: str = Field(
+        default="", description="<first 16 hex of source_sha256>:<page_start>:<n>, n counting tables starting there"
+    )
     source_file: str
+    source_path: str = Field(default="", description="the path as found from the inputs given")
     source_sha256: str
     page_start: int
     page_end: int

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from pbextract.schema import CONTRACT_INDICATOR_FIELDS
 
-SKIP = frozenset({"flags", "schema_version", "source_sha256", "source_file"})
+SKIP = frozenset({"flags", "schema_version", "source_sha256", "source_file", "source_path", "record_id"})
 
 
 class Mismatch(BaseModel):

@@ -18,18 +18,19 @@ def _safe(text: str) -> str:
 
 
 def write_crops(pdf: Path, records: list[Record], out_dir: Path) -> int:
-    """Render each flag's cell to ``out_dir/crops/<file>/<code>-<field>.png``; set ``flag.crop``."""
+    """Render each flag's cell to ``out_dir/crops/<sha16>/<page>-<n>-<field>-<reason>.png`` (its flag_id,
+    so one file per flag); set ``flag.crop``."""
     flags = [(r, f) for r in records for f in r.flags if f.page is not None and f.bbox is not None]
     if not flags:
         return 0
-    folder = out_dir / "crops" / _safe(pdf.stem)
+    folder = out_dir / "crops" / records[0].source_sha256[:16]
     folder.mkdir(parents=True, exist_ok=True)
     doc = pdfium.PdfDocument(str(pdf))
     scale = DPI / 72.0
     written = 0
     try:
         pages: dict[int, object] = {}
-        for record, flag in flags:
+        for _, flag in flags:
             assert flag.page is not None and flag.bbox is not None
             if flag.page not in pages:
                 pages[flag.page] = doc[flag.page - 1].render(scale=scale).to_pil()
@@ -41,7 +42,7 @@ def write_crops(pdf: Path, records: list[Record], out_dir: Path) -> int:
                 int((x1 + MARGIN) * scale),
                 int((y1 + MARGIN) * scale),
             )
-            name = f"{_safe(record.project_code or 'unknown')}-{_safe(flag.field)}.png"
+            name = _safe(flag.flag_id.split(":", 1)[1].replace(":", "-")) + ".png"
             image.crop(box).save(folder / name)  # type: ignore[attr-defined]
             flag.crop = str((folder / name).relative_to(out_dir))
             written += 1

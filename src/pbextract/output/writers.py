@@ -23,10 +23,13 @@ from pbextract.schema import Record
 DECIMAL = pa.decimal128(38, 10)
 _MONEY = ("budget_total", "budget_fiscal", "budget_other", "plan_mar", "plan_jun", "plan_oct", "plan_dec")
 
+_KEYS = [("record_id", pa.string()), ("source_sha256", pa.string()), ("schema_version", pa.string())]
+
 PROJECTS = pa.schema(
-    [
+    _KEYS
+    + [
         ("source_file", pa.string()),
-        ("source_sha256", pa.string()),
+        ("source_path", pa.string()),
         ("page_start", pa.int32()),
         ("page_end", pa.int32()),
         ("form", pa.string()),
@@ -43,15 +46,13 @@ PROJECTS = pa.schema(
     + [
         ("fund_use", pa.string()),
         ("goals", pa.list_(pa.string())),
-        ("indicators", pa.int32()),
-        ("flags", pa.int32()),
-        ("schema_version", pa.string()),
+        ("n_indicators", pa.int32()),
+        ("n_flags", pa.int32()),
     ]
 )
 INDICATORS = pa.schema(
     [
-        ("source_file", pa.string()),
-        ("project_code", pa.string()),
+        *_KEYS,
         ("index", pa.int32()),
         ("page", pa.int32()),
         ("level1", pa.string()),
@@ -68,8 +69,8 @@ INDICATORS = pa.schema(
 )
 FLAGS = pa.schema(
     [
-        ("source_file", pa.string()),
-        ("project_code", pa.string()),
+        *_KEYS,
+        ("flag_id", pa.string()),
         ("field", pa.string()),
         ("page", pa.int32()),
         ("x0", pa.float64()),
@@ -79,6 +80,7 @@ FLAGS = pa.schema(
         ("confidence", pa.float64()),
         ("reason", pa.string()),
         ("text", pa.string()),
+        ("crop", pa.string()),
     ]
 )
 
@@ -171,17 +173,21 @@ def _write_parquet(path: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]
     os.replace(tmp, path)
 
 
+def _keys(r: Record) -> dict[str, str]:
+    return {"record_id": r.record_id, "source_sha256": r.source_sha256, "schema_version": r.schema_version}
+
+
 def _project_row(r: Record) -> dict[str, Any]:
     row = r.model_dump(exclude={"indicators", "flags"})
     row.update({m: _money(getattr(r, m)) for m in _MONEY})
-    row.update(form=r.form.value if r.form else None, indicators=len(r.indicators), flags=len(r.flags))
+    row.update(form=r.form.value if r.form else None, n_indicators=len(r.indicators), n_flags=len(r.flags))
     return row
 
 
 def _indicator_rows(r: Record) -> Iterable[dict[str, Any]]:
     for i, ind in enumerate(r.indicators):
         row = ind.model_dump()
-        row.update(source_file=r.source_file, project_code=r.project_code, index=i, value=_money(ind.value))
+        row.update(_keys(r), index=i, value=_money(ind.value))
         yield row
 
 
@@ -189,8 +195,8 @@ def _flag_rows(r: Record) -> Iterable[dict[str, Any]]:
     for f in r.flags:
         x0, y0, x1, y1 = f.bbox if f.bbox else (None, None, None, None)
         yield {
-            "source_file": r.source_file,
-            "project_code": r.project_code,
+            **_keys(r),
+            "flag_id": f.flag_id,
             "field": f.field,
             "page": f.page,
             "x0": x0,
