@@ -8,19 +8,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pdfplumber.utils.text import dedupe_chars
 from pydantic import BaseModel, Field
 
 from pbextract.errors import InputError
 from pbextract.forms.mapping import map_table
 from pbextract.forms.repair import stitch
 from pbextract.forms.validate import validate
-from pbextract.read.grid import find_grids
+from pbextract.read.grid import explicit_edges, find_grids
 from pbextract.read.imagegrid import find_image_grids
 from pbextract.read.imaging import page_image
 from pbextract.read.layercheck import checked_cells, deskew_chars
 from pbextract.read.ocr.engine import OcrEngine, default_engine
 from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
-from pbextract.read.pdfopen import Document, open_pdf
+from pbextract.read.pdfiumtext import TextLayer, ruling_edges
+from pbextract.read.pdfopen import Document, OpenPdf, open_pdf
 from pbextract.read.textlayer import read_cells, read_free_lines
 from pbextract.schema import Flag, Record
 from pbextract.stages import Page, PageKind, PageTable
@@ -46,10 +48,20 @@ class FileResult(BaseModel):
         return sum(len(r.flags) for r in self.records)
 
 
-def page_tables(pdf_page: Any, page: Page) -> list[PageTable]:
-    """The ruled tables of a text page with their cells, each with the free text just above it."""
-    chars = _without_fake_bold(pdf_page)
-    grids = find_grids(pdf_page)
+def page_tables(pdf_page: Any, page: Page, layer: TextLayer | None = None) -> list[PageTable]:
+    """The ruled tables of a text page with their cells, each with the free text just above it;
+    read by pdfium where ``layer`` is given, else by pdfplumber (the same tables either way)."""
+    if layer is None:
+        chars = _without_fake_bold(pdf_page)
+        grids = find_grids(pdf_page)
+    else:
+        chars = _deduped(layer.chars)
+        vertical, horizontal = ruling_edges(layer)
+        grids = (
+            find_grids(pdf_page, explicit_edges(vertical, horizontal))
+            if min(len(vertical), len(horizontal)) >= 2
+            else []
+        )
     free = read_free_lines(chars, page.number, grids)
     out: list[PageTable] = []
     top = 0.0
@@ -67,6 +79,15 @@ def _without_fake_bold(pdf_page: Any) -> list[dict[str, Any]]:
     if len(seen) == len(chars):
         return chars
     deduped: list[dict[str, Any]] = pdf_page.dedupe_chars().chars
+    return deduped
+
+
+def _deduped(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``_without_fake_bold`` for glyphs read by pdfium."""
+    seen = {(c["text"], round(c["x0"]), round(c["top"])) for c in chars}
+    if len(seen) == len(chars):
+        return chars
+    deduped: list[dict[str, Any]] = dedupe_chars(chars)
     return deduped
 
 
@@ -121,7 +142,7 @@ def extract_file(path: Path, engine: OcrEngine | None = None, on_page: PageProgr
 
 
 def _extract(
-    doc: Document, pdf: Any, result: FileResult, engine: OcrEngine | None, on_page: PageProgress | None
+    doc: Document, pdf: OpenPdf, result: FileResult, engine: OcrEngine | None, on_page: PageProgress | None
 ) -> None:
     result.sha256, result.pages = doc.sha256, len(doc.pages)
     result.page_kinds = dict(Counter(p.kind.value for p in doc.pages))
@@ -130,7 +151,7 @@ def _extract(
         try:
             found: list[PageTable] = []
             if page.kind == PageKind.TEXT:
-                found = page_tables(pdf_page, page)
+                found = page_tables(pdf_page, page, pdf.text_layer(page.number))
             elif page.kind in (PageKind.SCAN, PageKind.OCR):
                 found = image_page_tables(doc.path, pdf_page, page, engine or default_engine())
             if not found:

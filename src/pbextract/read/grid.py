@@ -58,6 +58,16 @@ def grid_from_cells(page: int, boxes: list[BBox]) -> Grid | None:
     return Grid(page=page, bbox=bbox, row_edges=rows, col_edges=cols, cells=cells)
 
 
+def explicit_edges(vertical: list[dict[str, Any]], horizontal: list[dict[str, Any]]) -> dict[str, Any]:
+    """Finder settings that take these edges as the page's rules (snapped and joined as ``lines`` are)."""
+    return {
+        "vertical_strategy": "explicit",
+        "horizontal_strategy": "explicit",
+        "explicit_vertical_lines": vertical,
+        "explicit_horizontal_lines": horizontal,
+    }
+
+
 def find_grids(page: Any, settings: dict[str, Any] | None = None) -> list[Grid]:
     """Ruled tables on a pdfplumber page, top to bottom (``settings`` override the line strategy)."""
     grids = []

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
+import pypdfium2 as pdfium
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pydantic import BaseModel
 
 from pbextract.errors import InputError
+from pbextract.read.pdfiumtext import TextLayer, text_layer, text_page_glyphs
 from pbextract.stages import Page, PageKind
 
 _IMAGE_COVER = 0.5  # share of the page an image must cover to count as a page image
@@ -56,6 +59,47 @@ def classify(page: Any) -> Page:
     return Page(number=page.page_number, width=float(page.width), height=float(page.height), kind=kind, chars=usable)
 
 
+def classify_fast(pdf_page: Any, fast: pdfium.PdfDocument | None) -> Page:
+    """``classify``, with pdfium recognising a clear text page (no pdfminer parse); other pages as before."""
+    if fast is not None:
+        page = fast[pdf_page.page_number - 1]
+        try:
+            glyphs = text_page_glyphs(page)
+        finally:
+            page.close()
+        if glyphs is not None:
+            width, height = float(pdf_page.width), float(pdf_page.height)
+            return Page(number=pdf_page.page_number, width=width, height=height, kind=PageKind.TEXT, chars=glyphs)
+    return classify(pdf_page)
+
+
+def _layer(fast: pdfium.PdfDocument, number: int) -> TextLayer | None:
+    page = fast[number - 1]
+    try:
+        return text_layer(page)
+    finally:
+        page.close()
+
+
+@dataclass
+class OpenPdf:
+    """An open PDF: pdfplumber's pages, and pdfium's document where pdfium can open it."""
+
+    pages: list[Any]
+    fast: pdfium.PdfDocument | None
+
+    def text_layer(self, number: int) -> TextLayer | None:
+        """The glyphs and rules of text page ``number`` (1-based) read by pdfium, if it can."""
+        return _layer(self.fast, number) if self.fast is not None else None
+
+
+def _open_fast(path: Path) -> pdfium.PdfDocument | None:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:
+        return None
+
+
 def _check_header(path: Path) -> None:
     if not path.is_file():
         raise InputError(path, "no such file")
@@ -76,20 +120,23 @@ def _open_error(path: Path, exc: Exception) -> InputError:
 
 
 @contextmanager
-def open_pdf(path: Path) -> Iterator[tuple[Document, Any]]:
-    """Open ``path``; yields the classified Document and the pdfplumber handle for later stages."""
+def open_pdf(path: Path) -> Iterator[tuple[Document, OpenPdf]]:
+    """Open ``path``; yields the classified Document and the open pages for later stages."""
     _check_header(path)
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfminer raises many types for a broken file; pdfplumber wraps them
         raise _open_error(path, exc) from exc
+    fast = _open_fast(path)
     try:
         try:
-            pages = [classify(p) for p in pdf.pages]
+            pages = [classify_fast(p, fast) for p in pdf.pages]
         except Exception as exc:
             raise InputError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
         if not pages:
             raise InputError(path, "PDF has no pages")
-        yield Document(path=path, sha256=sha256_of(path), pages=pages), pdf
+        yield Document(path=path, sha256=sha256_of(path), pages=pages), OpenPdf(pdf.pages, fast)
     finally:
         pdf.close()
+        if fast is not None:
+            fast.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from pbextract.schema import BBox
@@ -49,9 +50,14 @@ def line_text(line: list[Char]) -> str:
 
 def read_cells(chars: list[Char], grid: Grid) -> list[Cell]:
     """Every grid cell with the text-layer lines whose glyph centres fall inside it."""
+    centres = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2) for c in chars]
+    by_y = sorted(range(len(chars)), key=lambda i: centres[i][1])
+    ys = [centres[i][1] for i in by_y]
     cells = []
     for g in grid.cells:
-        inside = [c for c in chars if _centre_in(c, g.bbox)]
+        x0, top, x1, bottom = g.bbox
+        rows = by_y[bisect_left(ys, top) : bisect_right(ys, bottom)]
+        inside = [chars[i] for i in sorted(i for i in rows if x0 <= centres[i][0] <= x1)]
         lines = [line_text(ln) for ln in group_lines(inside)]
         cells.append(Cell.read(grid.page, g, lines))
     return cells

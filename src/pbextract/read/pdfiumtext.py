@@ -1,0 +1,307 @@
+"""Digital pages through pdfium: glyphs and ruling-line edges as pdfplumber would give them, without
+pdfminer's pure-Python content parsing.
+
+Glyph boxes run from the pen position to the advance and from the font's descent up by the font
+size (pdfium's loose box bottom: within about a point of pdfminer's, whose descent is the font
+descriptor's); coordinates are turned to pdfplumber's (``top`` measured down from the
+page top). pdfium drops or marks as generated some content spaces (runs collapse to one, spaces of
+some CJK fonts become generated), so a space is put back where pdfium saw one between two glyphs
+of a line, spanning the gap. Paths are read segment by segment and split into pdfminer's lines,
+rectangles and curves, then into pdfplumber's edges, so the same table finder sees the same rules.
+Where pdfium cannot stand in (a turned page, an offset media box, a glyph not upright, rules
+inside a form XObject) ``text_layer`` gives ``None`` and the caller reads the page with pdfplumber.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+Char = dict[str, Any]
+Edge = dict[str, Any]
+Point = tuple[float, float]
+
+_MIN_EDGE = 1.0  # pdfplumber's edge_min_length_prefilter
+_MAX_SPACE_GAP = 3.0  # font sizes: a wider gap is not bridged by a space (it splits free text)
+_UNMAPPED_MAX = 0.25  # share of glyphs without Unicode above which the page is left to pdfplumber
+_IMAGE_COVER_MAX = 0.4  # share of the page covered by images above which pdfplumber classifies the page
+
+
+@dataclass
+class TextLayer:
+    """A digital page's glyphs (pdfplumber char dicts) and its ruling-line edges."""
+
+    chars: list[Char]
+    edges: list[Edge]
+
+
+def _servable(page: pdfium.PdfPage) -> bool:
+    """Whether pdfium's coordinates map onto pdfplumber's by a flip alone."""
+    return not page.get_rotation() % 360 and page.get_mediabox()[:2] == (0.0, 0.0)
+
+
+def text_page_glyphs(page: pdfium.PdfPage) -> int | None:
+    """The glyph count of a page with a clearly usable text layer and no page image (pdfplumber
+    would class it ``text`` too), or ``None``: the page is then classified by pdfplumber."""
+    if not _servable(page):
+        return None
+    textpage = page.get_textpage()
+    try:
+        raw = textpage.raw
+        glyphs = [i for i in range(pdfium_c.FPDFText_CountChars(raw)) if not pdfium_c.FPDFText_IsGenerated(raw, i)]
+        unmapped = sum(int(pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1) for i in glyphs)
+    finally:
+        textpage.close()
+    area = page.get_width() * page.get_height() or 1.0
+    cover = _Objects(page, page.get_height(), paths=False).image_area / area
+    usable = len(glyphs) - unmapped
+    if usable > 0 and unmapped <= _UNMAPPED_MAX * len(glyphs) and cover < _IMAGE_COVER_MAX:
+        return usable
+    return None
+
+
+def text_layer(page: pdfium.PdfPage) -> TextLayer | None:
+    """The page's glyphs and edges, or ``None`` where pdfium cannot stand in for pdfplumber."""
+    if not _servable(page):
+        return None
+    height = page.get_height()
+    objects = _Objects(page, height)
+    if objects.paths_in_forms:
+        return None
+    textpage = page.get_textpage()
+    try:
+        chars = _chars(textpage, height)
+    finally:
+        textpage.close()
+    return None if chars is None else TextLayer(chars=chars, edges=objects.edges)
+
+
+def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
+    """Glyphs in content order, with spaces put back; ``None`` if a glyph is not upright."""
+    raw = textpage.raw
+    box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+    fonts: dict[int, str] = {}
+    out: list[Char] = []
+    gap_space: Char | None = None  # the glyph before a space pdfium saw (or made)
+    for i in range(pdfium_c.FPDFText_CountChars(raw)):
+        text = chr(pdfium_c.FPDFText_GetUnicode(raw, i))
+        if pdfium_c.FPDFText_IsGenerated(raw, i):
+            if text == " " and out and out[-1]["text"] != " ":
+                gap_space = out[-1]
+            elif text != " ":
+                gap_space = None
+            continue
+        pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
+        if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
+            return None
+        pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
+        size = pdfium_c.FPDFText_GetFontSize(raw, i) * matrix.d
+        y0 = box.bottom
+        char: Char = {
+            "text": text,
+            "x0": box.left,
+            "x1": box.right,
+            "top": height - (y0 + size),
+            "bottom": height - y0,
+            "size": size,
+            "upright": True,
+            "fontname": _font_name(pdfium_c.FPDFText_GetTextObject(raw, i), fonts),
+        }
+        char["doctop"] = char["top"]
+        if gap_space is not None:
+            out += _spaces_between(gap_space, char, run=False)
+        elif out and out[-1]["text"] == " ":
+            out += _spaces_between(out[-1], char, run=True)
+        gap_space = None
+        out.append(char)
+    return out
+
+
+def _spaces_between(before: Char, after: Char, run: bool) -> list[Char]:
+    """Spaces between two glyphs of one line: the rest of a collapsed run after a content space
+    (``run``: gaps of whole space widths), or one space spanning the gap where pdfium made one."""
+    if abs(before["bottom"] - after["bottom"]) > 0.5 * after["size"]:
+        return []
+    gap = after["x0"] - before["x1"]
+    if run:
+        width = before["x1"] - before["x0"]
+        count = round(gap / width) if width > 0 else 0
+        if count < 1 or abs(gap - count * width) > 0.01 * width:
+            return []
+        return [{**before, "x0": before["x1"] + k * width, "x1": before["x1"] + (k + 1) * width} for k in range(count)]
+    if not 0 < gap <= _MAX_SPACE_GAP * after["size"]:
+        return []
+    return [{**before, "text": " ", "x0": before["x1"], "x1": after["x0"]}]
+
+
+def _font_name(textobj: Any, fonts: dict[int, str]) -> str:
+    """The base font name of a glyph's text object, cached by font handle."""
+    font = pdfium_c.FPDFTextObj_GetFont(textobj) if textobj else None
+    key = (ctypes.cast(font, ctypes.c_void_p).value or 0) if font else 0
+    if key not in fonts:
+        name = ""
+        if font:
+            n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+            buf = ctypes.create_string_buffer(n)
+            pdfium_c.FPDFFont_GetBaseFontName(font, buf, n)
+            name = buf.value.decode("utf-8", "replace")
+        fonts[key] = name
+    return fonts[key]
+
+
+class _Objects:
+    """The page's path objects as pdfplumber edges, and the area its images cover."""
+
+    def __init__(self, page: pdfium.PdfPage, height: float, paths: bool = True) -> None:
+        self.height, self.paths = height, paths
+        self.lines: list[Edge] = []
+        self.rects: list[Edge] = []
+        self.curves: list[Edge] = []
+        self.image_area = 0.0
+        self.paths_in_forms = False
+        for i in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+            self._visit(pdfium_c.FPDFPage_GetObject(page.raw, i), nested=False)
+
+    @property
+    def edges(self) -> list[Edge]:
+        return self.lines + self.rects + self.curves
+
+    def _visit(self, obj: Any, nested: bool) -> None:
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            for i in range(pdfium_c.FPDFFormObj_CountObjects(obj)):
+                self._visit(pdfium_c.FPDFFormObj_GetObject(obj, i), nested=True)
+        elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            if nested:
+                self.paths_in_forms = True
+            elif self.paths:
+                self._path(obj)
+        elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            if nested:  # a form's image: counted as covering the page, so pdfplumber classifies it
+                self.image_area = float("inf")
+            else:
+                left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+                pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+                self.image_area += max(0.0, right.value - left.value) * max(0.0, top.value - bottom.value)
+
+    def _path(self, obj: Any) -> None:
+        """One path object as pdfminer's painted subpaths (``re`` arrives as m l l l h)."""
+        m = pdfium_c.FS_MATRIX()
+        pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+        x, y = ctypes.c_float(), ctypes.c_float()
+        ops: list[tuple[str, Point]] = []
+        start: Point = (0.0, 0.0)
+        for j in range(pdfium_c.FPDFPath_CountSegments(obj)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(obj, j)
+            pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+            pt = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+            kind = pdfium_c.FPDFPathSegment_GetType(seg)
+            closes = bool(pdfium_c.FPDFPathSegment_GetClose(seg))
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+                ops.append(("m", pt))
+                start = pt
+            elif kind == pdfium_c.FPDF_SEGMENT_LINETO and closes and pt == start:
+                ops.append(("h", start))  # pdfium's point for a closepath
+                continue
+            elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+                ops.append(("c", pt))
+            else:
+                ops.append(("l", pt))
+            if closes:
+                ops.append(("h", start))
+        self._subpaths(_merge_beziers(ops))
+
+    def _subpaths(self, ops: list[tuple[str, Point]]) -> None:
+        subpath: list[tuple[str, Point]] = []
+        for op in [*ops, ("m", (0.0, 0.0))]:
+            if op[0] == "m" and subpath:
+                self._paint(subpath)
+                subpath = []
+            subpath.append(op)
+
+    def _paint(self, path: list[tuple[str, Point]]) -> None:
+        """pdfminer's paint_path for one subpath: a line, a rectangle or a curve."""
+        shape = "".join(op for op, _ in path)
+        pts = [p for _, p in path]
+        if shape in ("ml", "mlh"):
+            self.lines.append(self._line_edge(pts[0], pts[1]))
+        elif shape in ("mlllh", "mllll"):
+            (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+            square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
+                y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0
+            )
+            if pts[0] == pts[4] and square:
+                self.rects += self._rect_edges(pts)
+            else:
+                self.curves += self._curve_edges(pts)
+        else:
+            self.curves += self._curve_edges(pts)
+
+    def _bbox(self, pts: list[Point]) -> Edge:
+        x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
+        y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
+        return {
+            "x0": x0,
+            "x1": x1,
+            "top": self.height - y1,
+            "bottom": self.height - y0,
+            "width": x1 - x0,
+            "height": y1 - y0,
+        }
+
+    def _line_edge(self, a: Point, b: Point) -> Edge:
+        e = self._bbox([a, b])
+        return {**e, "object_type": "line_edge", "orientation": "h" if e["top"] == e["bottom"] else "v"}
+
+    def _rect_edges(self, pts: list[Point]) -> list[Edge]:
+        r = self._bbox(pts)
+        return [
+            {**r, "object_type": "rect_edge", "height": 0, "bottom": r["top"], "orientation": "h"},
+            {**r, "object_type": "rect_edge", "height": 0, "top": r["top"] + r["height"], "orientation": "h"},
+            {**r, "object_type": "rect_edge", "width": 0, "x1": r["x0"], "orientation": "v"},
+            {**r, "object_type": "rect_edge", "width": 0, "x0": r["x1"], "orientation": "v"},
+        ]
+
+    def _curve_edges(self, pts: list[Point]) -> list[Edge]:
+        coords = [(x, self.height - y) for x, y in pts]
+        return [
+            {
+                "object_type": "curve_edge",
+                "x0": min(p[0], q[0]),
+                "x1": max(p[0], q[0]),
+                "top": min(p[1], q[1]),
+                "bottom": max(p[1], q[1]),
+                "width": abs(p[0] - q[0]),
+                "height": abs(p[1] - q[1]),
+                "orientation": "v" if p[0] == q[0] else ("h" if p[1] == q[1] else None),
+            }
+            for p, q in pairwise(coords)
+        ]
+
+
+def _merge_beziers(ops: list[tuple[str, Point]]) -> list[tuple[str, Point]]:
+    """pdfium keeps a Bézier's three points; pdfminer's ``c`` op is one point, its end."""
+    out: list[tuple[str, Point]] = []
+    run = 0
+    for op in ops:
+        if op[0] == "c":
+            run += 1
+            if run % 3:
+                continue
+        else:
+            run = 0
+        out.append(op)
+    return out
+
+
+def ruling_edges(layer: TextLayer) -> tuple[list[Edge], list[Edge]]:
+    """Vertical and horizontal edges as pdfplumber's ``lines`` strategy would take them."""
+    kept = [
+        e for e in layer.edges if e["orientation"] and e["height" if e["orientation"] == "v" else "width"] >= _MIN_EDGE
+    ]
+    return [e for e in kept if e["orientation"] == "v"], [e for e in kept if e["orientation"] == "h"]
