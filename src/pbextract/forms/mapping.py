@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, match_label
+from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, label_wording, match_label
 from pbextract.forms.repair import fill_merged
 from pbextract.forms.titleblock import read_title
 from pbextract.forms.values import (
@@ -55,6 +55,15 @@ _INDICATOR_TEXT = (  # indicator fields that take their column's text as printed
 )
 _REQUIRED_TEXT = frozenset({"level1", "level2", "name"})  # empty is "", not null
 _BLOCKS = frozenset({Label.PLAN, Label.GOALS, Label.BUDGET_SECTION})  # labels that span several rows
+# The label wordings (``label_key``) the two known forms print, variants included; a table that
+# prints another (实施单位, 财政拨款, 合计, 年度总体目标, ...) is another template: no known form.
+_KNOWN_WORDS = frozenset(
+    {"项目编码", "项目编号", "项目编码及名称", "项目编号及名称", "项目名称", "主管部门", "项目单位"}
+    | {"预算规模及资金用途", "预算数", "其中财政资金", "财政资金", "其他资金", "年度资金总额", "年度资金总额万元"}
+    | {"资金用途", "资金支出计划", "资金支出计划累计支出金额", "3月底", "6月底", "10月底", "12月底"}
+    | {"绩效目标", "年度绩效目标", "一级指标", "二级指标", "三级指标", "绩效指标描述", "绩效指标描述指标内容"}
+    | {"指标说明", "指标值", "符号", "值", "单位", "单位文字描述", "指标确定依据", "评扣分标准"}
+)
 
 
 class Mapped(BaseModel):
@@ -99,6 +108,7 @@ class _Mapper:
         self.goals: list[str] = []
         self.indicators: list[dict[str, Any]] = []
         self.form_labels: set[Label] = set()
+        self.wordings: set[str] = set()  # label wordings printed (which template this is)
         self.months: dict[Label, tuple[float, float]] = {}
         self.columns: _Columns | None = None
         self.amount_unit: str | None = None
@@ -152,10 +162,12 @@ class _Mapper:
             label = match_label(cell.text)
             if label in _INDICATOR_COLUMNS or label in _VALUE_PARTS:
                 self.columns.add(label, cell)
+                self.wordings.add(label_wording(cell.text) or "")
 
     def _head_row(self, row: Row) -> None:
         cells = row.cells
         labels = [match_label(c.text) for c in cells]
+        self.wordings.update(w for c in cells if (w := label_wording(c.text)))
         self.form_labels.update(label for label in labels if label)
         # a merged label cell split by a page break prints once: an empty first cell keeps the block
         if cells[0].col == 0 and not cells[0].text and self.section in _BLOCKS:
@@ -263,11 +275,13 @@ class _Mapper:
 
     # -- record ---------------------------------------------------------------------------
     def _form(self, annual: bool, project_title: bool) -> Form | None:
+        """The known form whose title or labels the table shows, if it prints no other wording."""
+        form = None
         if Label.CODE_AND_NAME in self.form_labels or (annual and Label.CODE not in self.form_labels):
-            return Form.ANNUAL_TARGET
-        if Label.CODE in self.form_labels or project_title:
-            return Form.PROJECT_TARGET
-        return None
+            form = Form.ANNUAL_TARGET
+        elif Label.CODE in self.form_labels or project_title:
+            form = Form.PROJECT_TARGET
+        return form if self.wordings <= _KNOWN_WORDS else None
 
     def _record(self) -> Mapped:
         title = read_title(self.table.title)
