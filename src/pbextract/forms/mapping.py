@@ -53,6 +53,9 @@ _INDICATOR_TEXT = (  # indicator fields that take their column's text as printed
     ("basis", Label.BASIS),
     ("scoring", Label.SCORING),
 )
+_COLUMN_FIELDS = {label: (key,) for key, label in _INDICATOR_TEXT} | {
+    Label.VALUE: ("operator", "value", "unit", "value_text")
+}
 _REQUIRED_TEXT = frozenset({"level1", "level2", "name"})  # empty is "", not null
 _BLOCKS = frozenset({Label.PLAN, Label.GOALS, Label.BUDGET_SECTION})  # labels that span several rows
 # The label wordings (``label_key``) the two known forms print, variants included; a table that
@@ -73,6 +76,11 @@ class Mapped(BaseModel):
     sources: dict[str, Cell] = Field(default_factory=dict)
     unparsed: list[str] = Field(default_factory=list)  # field paths whose printed text did not parse
     repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code was put right
+    spanning: list[str] = Field(default_factory=list)  # fields of a cell that covers two indicator columns
+
+
+def _width(span: tuple[float, float]) -> float:
+    return span[1] - span[0]
 
 
 def _overlap(a: Cell, x0: float, x1: float) -> float:
@@ -87,6 +95,20 @@ class _Columns:
 
     def add(self, label: Label, cell: Cell) -> None:
         self.ranges[label] = (cell.bbox[0], cell.bbox[2])
+
+    def spanned(self, row: Row, index: int) -> list[str]:
+        """Field paths of indicator ``index`` read from a cell that starts in ``row`` and covers most of
+        two indicator columns: a separator the form prints was lost, so two cells were read as one."""
+        out: list[str] = []
+        for cell, start in zip(row.cells, row.starts, strict=True):
+            covered = [
+                label
+                for label in _INDICATOR_COLUMNS
+                if label in self.ranges and _overlap(cell, *self.ranges[label]) > 0.6 * _width(self.ranges[label])
+            ]
+            if start and len(covered) >= 2:
+                out += [f"indicators.{index}.{field}" for label in covered for field in _COLUMN_FIELDS[label]]
+        return out
 
     def column_of(self, cell: Cell, labels: tuple[Label, ...]) -> Label | None:
         best, score = None, 0.0
@@ -105,6 +127,7 @@ class _Mapper:
         self.sources: dict[str, Cell] = {}
         self.unparsed: list[str] = []
         self.repaired: list[str] = []
+        self.spanning: list[str] = []
         self.goals: list[str] = []
         self.indicators: list[dict[str, Any]] = []
         self.form_labels: set[Label] = set()
@@ -241,6 +264,7 @@ class _Mapper:
         if not any(c.text for cells in by_col.values() for c in cells):
             return
         i = len(self.indicators)
+        self.spanning += self.columns.spanned(row, i)
 
         ind: dict[str, Any] = {"page": row.page}
         for key, label in _INDICATOR_TEXT:
@@ -310,7 +334,9 @@ class _Mapper:
             indicators=[Indicator(**i) for i in self.indicators],
             **{k: v for k, v in f.items() if k in Record.model_fields},
         )
-        return Mapped(record=record, sources=self.sources, unparsed=self.unparsed, repaired=self.repaired)
+        return Mapped(
+            record=record, sources=self.sources, unparsed=self.unparsed, repaired=self.repaired, spanning=self.spanning
+        )
 
 
 def map_table(table: ProjectTable, source_file: str, sha256: str) -> Mapped:

@@ -7,6 +7,7 @@ segments, in PDF points, go to the same grid builder as a vector page's rules.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 import cv2
@@ -17,6 +18,7 @@ from pbextract.read.imaging import PageImage
 from pbextract.stages import Grid
 
 _MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)
+_PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when it lies on a rule's line
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
 
 
@@ -27,9 +29,9 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     )
 
 
-def _runs(mask: np.ndarray, horizontal: bool, scale: float) -> list[tuple[float, float, float, float]]:
-    """Long thin runs of ink along one direction, as (x0, top, x1, bottom) in pixels."""
-    length = max(3, int(_MIN_RULE_PT * scale))
+def _runs(mask: np.ndarray, horizontal: bool, scale: float, min_pt: float) -> list[tuple[float, float, float, float]]:
+    """Thin runs of ink at least ``min_pt`` long along one direction, as (x0, top, x1, bottom) in pixels."""
+    length = max(3, int(min_pt * scale))
     gap = max(1, int(_GAP_PT * scale))
     along = (gap, 1) if horizontal else (1, gap)
     keep = (length, 1) if horizontal else (1, length)
@@ -51,9 +53,21 @@ def _segment(box: tuple[float, float, float, float], horizontal: bool, img: Page
 
 
 def rule_segments(img: PageImage) -> list[Segment]:
-    """Horizontal and vertical rules of the page image, in PDF points."""
+    """Horizontal and vertical rules of the page image, in PDF points, with the short pieces of
+    broken rules that lie on a long rule's line (a dashed-looking rule still separates its cells)."""
     mask = ink_mask(img.gray)
-    return [_segment(b, horizontal, img) for horizontal in (True, False) for b in _runs(mask, horizontal, img.scale)]
+    out: list[Segment] = []
+    for horizontal in (True, False):
+        rules = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _MIN_RULE_PT)]
+        lines = sorted({round(r.pos, 1) for r in rules})
+        pieces = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _PIECE_PT)]
+        out += rules + [p for p in pieces if _near(lines, p.pos, IMAGE.snap)]
+    return out
+
+
+def _near(sorted_values: list[float], v: float, tol: float) -> bool:
+    i = bisect_left(sorted_values, v)
+    return any(abs(sorted_values[j] - v) <= tol for j in (i - 1, i) if 0 <= j < len(sorted_values))
 
 
 def find_image_grids(pdf_page: Any, img: PageImage) -> list[Grid]:

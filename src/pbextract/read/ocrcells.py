@@ -188,7 +188,11 @@ def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
         breaks = np.flatnonzero(np.diff(cols) > _SEGMENT_GAP * height)
         starts = [int(cols[0]), *(int(cols[b + 1]) for b in breaks)]
         ends = [*(int(cols[b]) + 1 for b in breaks), int(cols[-1]) + 1]
-        out += [_crop(img, sub, (x0, y0), (top, bottom, a, b)) for a, b in zip(starts, ends, strict=True)]
+        for a, b in zip(starts, ends, strict=True):
+            span, _ = _trim_specks(ink[top:bottom, a:b], s)
+            if span is not None:
+                t, bt, left, right = span
+                out.append(_crop(img, sub, (x0, y0), (top + t, top + bt, a + left, a + right)))
     return out
 
 
