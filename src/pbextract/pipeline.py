@@ -15,13 +15,13 @@ from pbextract.errors import InputError
 from pbextract.forms.mapping import map_table
 from pbextract.forms.repair import stitch
 from pbextract.forms.validate import validate
-from pbextract.read.grid import explicit_edges, find_grids
+from pbextract.read.grid import build_grids, edge_segments, find_grids
 from pbextract.read.imagegrid import find_image_grids
 from pbextract.read.imaging import page_image
 from pbextract.read.layercheck import checked_cells, deskew_chars
 from pbextract.read.ocr.engine import OcrEngine, default_engine
 from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
-from pbextract.read.pdfiumtext import TextLayer, ruling_edges
+from pbextract.read.pdfiumtext import TextLayer
 from pbextract.read.pdfopen import Document, OpenPdf, open_pdf
 from pbextract.read.textlayer import read_cells, read_free_lines
 from pbextract.schema import Flag, Record
@@ -56,12 +56,7 @@ def page_tables(pdf_page: Any, page: Page, layer: TextLayer | None = None) -> li
         grids = find_grids(pdf_page)
     else:
         chars = _deduped(layer.chars)
-        vertical, horizontal = ruling_edges(layer)
-        grids = (
-            find_grids(pdf_page, explicit_edges(vertical, horizontal))
-            if min(len(vertical), len(horizontal)) >= 2
-            else []
-        )
+        grids = build_grids(page.number, edge_segments(layer.edges))
     free = read_free_lines(chars, page.number, grids)
     out: list[PageTable] = []
     top = 0.0

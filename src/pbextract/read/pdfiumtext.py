@@ -26,7 +26,6 @@ Char = dict[str, Any]
 Edge = dict[str, Any]
 Point = tuple[float, float]
 
-_MIN_EDGE = 1.0  # pdfplumber's edge_min_length_prefilter
 _MAX_SPACE_GAP = 3.0  # font sizes: a wider gap is not bridged by a space (it splits free text)
 _UNMAPPED_MAX = 0.25  # share of glyphs without Unicode above which the page is left to pdfplumber
 _IMAGE_COVER_MAX = 0.4  # share of the page covered by images above which pdfplumber classifies the page
@@ -297,11 +296,3 @@ def _merge_beziers(ops: list[tuple[str, Point]]) -> list[tuple[str, Point]]:
             run = 0
         out.append(op)
     return out
-
-
-def ruling_edges(layer: TextLayer) -> tuple[list[Edge], list[Edge]]:
-    """Vertical and horizontal edges as pdfplumber's ``lines`` strategy would take them."""
-    kept = [
-        e for e in layer.edges if e["orientation"] and e["height" if e["orientation"] == "v" else "width"] >= _MIN_EDGE
-    ]
-    return [e for e in kept if e["orientation"] == "v"], [e for e in kept if e["orientation"] == "h"]
