@@ -1,9 +1,9 @@
 """Digital pages through pdfium: glyphs and ruling-line edges as pdfplumber would give them, without
 pdfminer's pure-Python content parsing.
 
-Glyph boxes run from the pen position to the advance and from the font's descent up by the font
-size (pdfium's loose box bottom: within about a point of pdfminer's, whose descent is the font
-descriptor's); coordinates are turned to pdfplumber's (``top`` measured down from the
+Glyph boxes run from the pen position to the advance (pdfium's loose box) and from the font's
+descent up by the font size, as pdfminer's do (pdfium's descent can differ from pdfminer's by a
+point or so, the same for every glyph of a font); coordinates are turned to pdfplumber's (``top`` measured down from the
 page top). pdfium drops or marks as generated some content spaces (runs collapse to one, spaces of
 some CJK fonts become generated), so a space is put back where pdfium saw one between two glyphs
 of a line, spanning the gap. Paths are read segment by segment and split into pdfminer's lines,
@@ -84,7 +84,8 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
     """Glyphs in content order, with spaces put back; ``None`` if a glyph is not upright."""
     raw = textpage.raw
     box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
-    fonts: dict[int, str] = {}
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    fonts: dict[int, tuple[str, float]] = {}
     out: list[Char] = []
     gap_space: Char | None = None  # the glyph before a space pdfium saw (or made)
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
@@ -99,8 +100,10 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
         if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
             return None
         pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
+        pdfium_c.FPDFText_GetCharOrigin(raw, i, origin_x, origin_y)
         size = pdfium_c.FPDFText_GetFontSize(raw, i) * matrix.d
-        y0 = box.bottom
+        fontname, descent = _font(pdfium_c.FPDFText_GetTextObject(raw, i), fonts)
+        y0 = origin_y.value + descent * size
         char: Char = {
             "text": text,
             "x0": box.left,
@@ -109,7 +112,7 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
             "bottom": height - y0,
             "size": size,
             "upright": True,
-            "fontname": _font_name(pdfium_c.FPDFText_GetTextObject(raw, i), fonts),
+            "fontname": fontname,
         }
         char["doctop"] = char["top"]
         if gap_space is not None:
@@ -138,18 +141,21 @@ def _spaces_between(before: Char, after: Char, run: bool) -> list[Char]:
     return [{**before, "text": " ", "x0": before["x1"], "x1": after["x0"]}]
 
 
-def _font_name(textobj: Any, fonts: dict[int, str]) -> str:
-    """The base font name of a glyph's text object, cached by font handle."""
+def _font(textobj: Any, fonts: dict[int, tuple[str, float]]) -> tuple[str, float]:
+    """A glyph's base font name and descent per unit of font size, cached by font handle."""
     font = pdfium_c.FPDFTextObj_GetFont(textobj) if textobj else None
     key = (ctypes.cast(font, ctypes.c_void_p).value or 0) if font else 0
     if key not in fonts:
-        name = ""
+        name, descent = "", 0.0
         if font:
             n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
             buf = ctypes.create_string_buffer(n)
             pdfium_c.FPDFFont_GetBaseFontName(font, buf, n)
             name = buf.value.decode("utf-8", "replace")
-        fonts[key] = name
+            value = ctypes.c_float()
+            if pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1.0), value):
+                descent = value.value
+        fonts[key] = name, descent
     return fonts[key]
 
 
