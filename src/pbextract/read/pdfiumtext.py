@@ -85,7 +85,7 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
     raw = textpage.raw
     box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    fonts: dict[int, tuple[str, float]] = {}
+    fonts = _Fonts(raw)
     out: list[Char] = []
     gap_space: Char | None = None  # the glyph before a space pdfium saw (or made)
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
@@ -102,7 +102,7 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
         pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
         pdfium_c.FPDFText_GetCharOrigin(raw, i, origin_x, origin_y)
         size = pdfium_c.FPDFText_GetFontSize(raw, i) * matrix.d
-        fontname, descent = _font(pdfium_c.FPDFText_GetTextObject(raw, i), fonts)
+        fontname, descent = fonts.of(i)
         y0 = origin_y.value + descent * size
         char: Char = {
             "text": text,
@@ -141,22 +141,44 @@ def _spaces_between(before: Char, after: Char, run: bool) -> list[Char]:
     return [{**before, "text": " ", "x0": before["x1"], "x1": after["x0"]}]
 
 
-def _font(textobj: Any, fonts: dict[int, tuple[str, float]]) -> tuple[str, float]:
-    """A glyph's base font name and descent per unit of font size, cached by font handle."""
-    font = pdfium_c.FPDFTextObj_GetFont(textobj) if textobj else None
-    key = (ctypes.cast(font, ctypes.c_void_p).value or 0) if font else 0
-    if key not in fonts:
-        name, descent = "", 0.0
-        if font:
-            n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
-            buf = ctypes.create_string_buffer(n)
-            pdfium_c.FPDFFont_GetBaseFontName(font, buf, n)
-            name = buf.value.decode("utf-8", "replace")
-            value = ctypes.c_float()
-            if pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1.0), value):
-                descent = value.value
-        fonts[key] = name, descent
-    return fonts[key]
+def _by_address(fn: Any, restype: Any, *argtypes: Any) -> Any:
+    """A pdfium function declared to take and give plain addresses, so handles compare as ints."""
+    address = ctypes.cast(fn, ctypes.c_void_p).value
+    assert address is not None
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+
+
+_VOID, _INT, _FLOAT = ctypes.c_void_p, ctypes.c_int, ctypes.c_float
+_text_object = _by_address(pdfium_c.FPDFText_GetTextObject, _VOID, _VOID, _INT)
+_object_font = _by_address(pdfium_c.FPDFTextObj_GetFont, _VOID, _VOID)
+_font_name = _by_address(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _VOID, ctypes.c_char_p, ctypes.c_size_t)
+_font_descent = _by_address(pdfium_c.FPDFFont_GetDescent, _INT, _VOID, _FLOAT, ctypes.POINTER(_FLOAT))
+
+
+class _Fonts:
+    """Base font name and descent (per unit of font size) of a glyph's font, looked up once per text object."""
+
+    def __init__(self, textpage: Any) -> None:
+        self.textpage = ctypes.cast(textpage, _VOID).value
+        self.by_object: dict[int, tuple[str, float]] = {}
+        self.by_font: dict[int, tuple[str, float]] = {}
+
+    def of(self, index: int) -> tuple[str, float]:
+        obj = _text_object(self.textpage, index) or 0
+        if obj not in self.by_object:
+            font = _object_font(obj) if obj else 0
+            if font not in self.by_font:
+                self.by_font[font] = self._read(font) if font else ("", 0.0)
+            self.by_object[obj] = self.by_font[font]
+        return self.by_object[obj]
+
+    @staticmethod
+    def _read(font: int) -> tuple[str, float]:
+        n = _font_name(font, None, 0)
+        buf = ctypes.create_string_buffer(n)
+        _font_name(font, buf, n)
+        descent = _FLOAT()
+        return buf.value.decode("utf-8", "replace"), descent.value if _font_descent(font, 1.0, descent) else 0.0
 
 
 class _Objects:
