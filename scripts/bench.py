@@ -142,7 +142,15 @@ def _run(fn: Callable[[Path], list[str]], pdfs: list[Path], out: Any) -> None:
     start = time.perf_counter()
     found = [cell for pdf in pdfs for cell in fn(pdf)]
     seconds = time.perf_counter() - start
-    out.send((found, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.send((found, seconds, _peak_mib()))
+
+
+def _peak_mib() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, not the forking parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measured(fn: Callable[[Path], list[str]], pdfs: list[Path]) -> tuple[list[str], float, float]:

@@ -8,7 +8,7 @@ page top). pdfium drops or marks as generated some content spaces (runs collapse
 some CJK fonts become generated), so a space is put back where pdfium saw one between two glyphs
 of a line, spanning the gap. Paths are read segment by segment and split into pdfminer's lines,
 rectangles and curves, then into pdfplumber's edges, so the same table finder sees the same rules.
-Where pdfium cannot stand in (a turned page, an offset media box, a glyph not upright, rules
+Where pdfium cannot stand in (a turned page, an offset media or crop box, a glyph not upright, rules
 inside a form XObject) ``text_layer`` gives ``None`` and the caller reads the page with pdfplumber.
 """
 
@@ -41,7 +41,8 @@ class TextLayer:
 
 def _servable(page: pdfium.PdfPage) -> bool:
     """Whether pdfium's coordinates map onto pdfplumber's by a flip alone."""
-    return not page.get_rotation() % 360 and page.get_mediabox()[:2] == (0.0, 0.0)
+    box = page.get_mediabox()
+    return not page.get_rotation() % 360 and box[:2] == (0.0, 0.0) and page.get_cropbox() == box
 
 
 def text_page_glyphs(page: pdfium.PdfPage) -> int | None:
@@ -106,8 +107,8 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
         y0 = origin_y.value + descent * size
         char: Char = {
             "text": text,
-            "x0": box.left,
-            "x1": box.right,
+            "x0": origin_x.value,  # the loose box's left, except where pdfium falls back to the ink box
+            "x1": max(box.right, origin_x.value),
             "top": height - (y0 + size),
             "bottom": height - y0,
             "size": size,
@@ -162,15 +163,20 @@ class _Fonts:
         self.textpage = ctypes.cast(textpage, _VOID).value
         self.by_object: dict[int, tuple[str, float]] = {}
         self.by_font: dict[int, tuple[str, float]] = {}
+        self.last: tuple[str, float] = ("", 0.0)
 
     def of(self, index: int) -> tuple[str, float]:
+        """The glyph's font; a glyph pdfium made up (a Kangxi radical normalised) takes the last one."""
         obj = _text_object(self.textpage, index) or 0
+        if not obj:
+            return self.last
         if obj not in self.by_object:
-            font = _object_font(obj) if obj else 0
+            font = _object_font(obj) or 0
             if font not in self.by_font:
                 self.by_font[font] = self._read(font) if font else ("", 0.0)
             self.by_object[obj] = self.by_font[font]
-        return self.by_object[obj]
+        self.last = self.by_object[obj]
+        return self.last
 
     @staticmethod
     def _read(font: int) -> tuple[str, float]:

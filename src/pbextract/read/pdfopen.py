@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pdfplumber
 import pypdfium2 as pdfium
@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from pbextract.errors import InputError
 from pbextract.read.pdfiumtext import TextLayer, text_layer, text_page_glyphs
 from pbextract.stages import Page, PageKind
+
+T = TypeVar("T")
 
 _IMAGE_COVER = 0.5  # share of the page an image must cover to count as a page image
 _BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer is unusable
@@ -61,22 +63,23 @@ def classify(page: Any) -> Page:
 
 def classify_fast(pdf_page: Any, fast: pdfium.PdfDocument | None) -> Page:
     """``classify``, with pdfium recognising a clear text page (no pdfminer parse); other pages as before."""
-    if fast is not None:
-        page = fast[pdf_page.page_number - 1]
-        try:
-            glyphs = text_page_glyphs(page)
-        finally:
-            page.close()
-        if glyphs is not None:
-            width, height = float(pdf_page.width), float(pdf_page.height)
-            return Page(number=pdf_page.page_number, width=width, height=height, kind=PageKind.TEXT, chars=glyphs)
+    glyphs = _pdfium(fast, pdf_page.page_number, text_page_glyphs) if fast is not None else None
+    if glyphs is not None:
+        width, height = float(pdf_page.width), float(pdf_page.height)
+        return Page(number=pdf_page.page_number, width=width, height=height, kind=PageKind.TEXT, chars=glyphs)
     return classify(pdf_page)
 
 
-def _layer(fast: pdfium.PdfDocument, number: int) -> TextLayer | None:
-    page = fast[number - 1]
+def _pdfium(fast: pdfium.PdfDocument, number: int, read: Callable[[pdfium.PdfPage], T | None]) -> T | None:
+    """``read`` on page ``number`` (1-based) through pdfium; ``None`` (pdfplumber reads it) if pdfium fails."""
     try:
-        return text_layer(page)
+        page = fast[number - 1]
+    except Exception:  # a page pdfium cannot load: pdfplumber may still read it
+        return None
+    try:
+        return read(page)
+    except Exception:
+        return None
     finally:
         page.close()
 
@@ -90,13 +93,13 @@ class OpenPdf:
 
     def text_layer(self, number: int) -> TextLayer | None:
         """The glyphs and rules of text page ``number`` (1-based) read by pdfium, if it can."""
-        return _layer(self.fast, number) if self.fast is not None else None
+        return _pdfium(self.fast, number, text_layer) if self.fast is not None else None
 
 
 def _open_fast(path: Path) -> pdfium.PdfDocument | None:
     try:
         return pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError:
+    except Exception:  # pdfplumber opened it; it reads every page then
         return None
 
 
