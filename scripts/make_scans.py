@@ -44,7 +44,8 @@ def rule_mask(gray: np.ndarray, dpi: int) -> np.ndarray:
 
 
 def break_rules(img: np.ndarray, dpi: int, rng: random.Random, count: int) -> None:
-    """Gaps of 1-4 mm in ruling lines, ``count`` of them, as a worn photocopier drum leaves."""
+    """Gaps of 1-4 mm in ruling lines, ``count`` of them, as a worn photocopier drum leaves; about
+    one in four is a longer faint stretch (5-20 mm, grey) instead."""
     mask = rule_mask(img, dpi)
     ys, xs = np.nonzero(mask)
     if not ys.size:
@@ -53,14 +54,15 @@ def break_rules(img: np.ndarray, dpi: int, rng: random.Random, count: int) -> No
     for _ in range(count):
         i = rng.randrange(ys.size)
         y, x = int(ys[i]), int(xs[i])
-        g, t = int(rng.uniform(1, 4) * mm), max(2, int(0.4 * mm))
+        faint = rng.random() < 0.25
+        g, t = int(rng.uniform(5, 20) * mm if faint else rng.uniform(1, 4) * mm), max(2, int(0.4 * mm))
         horizontal = mask[y, max(0, x - 3) : x + 4].all()
         box = (
             (slice(max(0, y - t), y + t + 1), slice(x, x + g))
             if horizontal
             else (slice(y, y + g), slice(max(0, x - t), x + t + 1))
         )
-        img[box][mask[box]] = rng.uniform(200, 245)
+        img[box][mask[box]] = rng.uniform(150, 190) if faint else rng.uniform(200, 245)
 
 
 def add_specks(img: np.ndarray, dpi: int, rng: random.Random, count: int) -> None:
