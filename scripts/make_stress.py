@@ -45,6 +45,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -617,7 +618,18 @@ def ocr_copy(scan: Path, out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         dst = Path(tmp) / "ocr.pdf"
         subprocess.run(
-            ["ocrmypdf", "-q", "-l", "chi_sim", "--output-type", "pdf", "--optimize", "0", str(scan), str(dst)],
+            [
+                shutil.which("ocrmypdf") or str(Path(sys.executable).with_name("ocrmypdf")),
+                "-q",
+                "-l",
+                "chi_sim",
+                "--output-type",
+                "pdf",
+                "--optimize",
+                "0",
+                str(scan),
+                str(dst),
+            ],
             check=True,
         )
         shutil.copyfile(dst, out)
