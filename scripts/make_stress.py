@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,6 @@ class Spec:
     cover: bool = True
     breaks: bool = True  # manual page breaks inside tables (LibreOffice)
     name: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def rng(self) -> random.Random:
@@ -362,7 +361,6 @@ def render_libreoffice(spec: Spec, out: Path) -> list[dict[str, Any]]:
         if spec.breaks and n_rows - first_ind > 6 and rng.random() < 0.7:
             at = top + rng.randrange(first_ind + 2, n_rows - 2)
             ws.row_breaks.append(Break(id=at))
-            spec.notes.append(f"sheet {n}: manual break after row {at}")
         sheets.append(ws)
     for ws in sheets:
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
