@@ -48,6 +48,7 @@ PROJECTS = pa.schema(
         ("goals", pa.list_(pa.string())),
         ("n_indicators", pa.int32()),
         ("n_flags", pa.int32()),
+        ("corrected_fields", pa.list_(pa.string())),
     ]
 )
 INDICATORS = pa.schema(
@@ -81,6 +82,7 @@ FLAGS = pa.schema(
         ("reason", pa.string()),
         ("text", pa.string()),
         ("crop", pa.string()),
+        ("resolved", pa.bool_()),
     ]
 )
 
@@ -207,4 +209,5 @@ def _flag_rows(r: Record) -> Iterable[dict[str, Any]]:
             "reason": f.reason,
             "text": f.text,
             "crop": f.crop,
+            "resolved": f.resolved,
         }
