@@ -171,7 +171,7 @@ def main() -> None:
     rows: dict[tuple[str, str, str], Row] = {}
     totals: dict[str, Row] = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for f in pool.map(score_pdf, pdfs):
+        for f in pool.map(score_pdf, pdfs) if args.jobs > 1 else map(score_pdf, pdfs):
             label = (f.renderer, f.level, f.kind)
             rows.setdefault(label, Row()).add(f)
             totals.setdefault(f.kind, Row()).add(f)
