@@ -1,4 +1,5 @@
-"""Digital pages read through pdfium give the same records as through pdfplumber (pdfminer)."""
+"""Digital pages read through pdfium give the same records as through pdfplumber (pdfminer): the
+samples, a fake-bold page and the stress pages from other renderers."""
 
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ def _bbox_close(a: list[float] | None, b: list[float] | None) -> bool:
     return len(a) == len(b) and all(abs(x - y) <= 0.01 for x, y in zip(a, b, strict=True))
 
 
-@pytest.mark.parametrize("pdf", [*DIGITAL, ROOT / "tests" / "data" / "fake-bold.pdf"], ids=lambda p: p.name)
+DATA = ROOT / "tests" / "data"
+OTHER_DIGITAL = [DATA / "fake-bold.pdf", *sorted(p for p in (DATA / "stress").glob("*.pdf") if "scan" not in p.name)]
+
+
+@pytest.mark.parametrize("pdf", [*DIGITAL, *OTHER_DIGITAL], ids=lambda p: p.name)
 def test_pdfium_and_pdfplumber_give_the_same_records(
     pdf: Path, extracted: dict[str, FileResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
