@@ -17,7 +17,7 @@ from pbextract.output.pageimages import page_images
 from pbextract.schema import BBox, Flag, Record
 
 SIDE = 72.0  # points of the row shown on either side of the cell (and its header)
-MARGIN = 6.0  # points above and below a strip
+MARGIN = 3.0  # points above and below a strip
 JOIN = 40.0  # a header closer than this above the row is shown in one piece with it
 CELL, HEADER, RULE = (220, 30, 30), (40, 90, 220), (160, 160, 160)
 
