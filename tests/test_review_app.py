@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
+from pbextract.cli import app
 from pbextract.review.app import Settings, create_app, safe_file
-from pbextract.review.corrections import Action
+from pbextract.review.corrections import Action, corrections_path
 from pbextract.review.store import DecisionError, ReviewStore, coerce
+from pbextract.schema import Record
 
 N_RECORDS, FLAGS_EACH = 1000, 20
 
@@ -36,7 +39,9 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 }
                 for i in range(FLAGS_EACH)
             ]
-            indicators = [{"level1": "产出指标", "level2": "数量指标", "name": "n", "value": f"{i}.5"} for i in range(20)]
+            indicators = [
+                {"level1": "产出指标", "level2": "数量指标", "name": "n", "value": f"{i}.5"} for i in range(20)
+            ]
             record = {
                 "record_id": rid,
                 "source_file": f"f{r % 40}.pdf",
@@ -100,3 +105,24 @@ def test_host_must_be_the_served_one(big: Path) -> None:
     assert TestClient(app, base_url="http://localhost:9000").get("/api/progress").status_code == 200
     assert TestClient(app, base_url="http://evil.example:9000").get("/api/progress").status_code == 400
     assert TestClient(app, base_url="http://127.0.0.1:9001").get("/api/progress").status_code == 400
+
+
+def test_a_rerun_keeps_the_review_and_apply_lists_stale_decisions(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    record = Record(record_id="a:1:1", source_file="x.pdf", source_sha256="0" * 64, page_start=1, page_end=1, form=None)
+    (out / "records.jsonl").write_text(record.model_dump_json() + "\n", encoding="utf-8")
+    ReviewStore(out, "r").decide("a:1:1", "project_name", Action.EDIT, "改过的名称")
+    saved = corrections_path(out).read_bytes()
+    bad = tmp_path / "bad.pdf"
+    bad.write_text("not a pdf", encoding="utf-8")
+    CliRunner().invoke(app, ["run", str(bad), "-o", str(out), "--quiet"])
+    assert corrections_path(out).read_bytes() == saved
+    # the new extraction holds something else than what was decided on: listed, not applied
+    changed = record.model_copy(update={"project_name": "别的"})
+    (out / "records.jsonl").write_text(changed.model_dump_json() + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["apply", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "1 stale" in res.output and "stale a:1:1 project_name" in res.output
+    reviewed = (out / "reviewed" / "records.jsonl").read_text(encoding="utf-8")
+    assert "别的" in reviewed and "改过的名称" not in reviewed

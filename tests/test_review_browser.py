@@ -174,22 +174,26 @@ def test_review_by_keyboard_survives_a_restart_and_applies(server: Server, page:
     page.keyboard.press("Enter")
     page.wait_for_function("document.getElementById('reviewed').textContent === '2'")
 
-    # reject the record that reads as markup: shown as text, never run
+    # the record that reads as markup: shown as text, never run, in the queue and the record view
     page.goto(server.url + "/?order=page")
     _move_to(page, lambda d: d["recordId"] == injected)
     assert page.inner_text("#cur-text") == MARKUP
     assert page.eval_on_selector("#value", "i => i.value") == MARKUP
     assert page.evaluate("window.__pwned") is None and page.query_selector("tbody b") is None
-    page.keyboard.press("Alt+R")
-    page.wait_for_function("document.getElementById('reviewed').textContent === '3'")
-
-    # the record view escapes too and shows the page with the field's cell
-    page.goto(f"{server.url}/record/{injected}?field=project_name")
+    page.keyboard.press("Alt+O")
+    page.wait_for_selector("main.record .page img")
     assert page.eval_on_selector("tr.field.cur input", "i => i.value") == MARKUP
     assert page.title().startswith(MARKUP) and page.evaluate("window.__pwned") is None
-    page.wait_for_selector(".page img")
-    assert page.eval_on_selector(".page img", "i => i.naturalWidth") > 1000
-    assert not page.eval_on_selector(".page .hl:not([hidden])", "h => h.hidden")
+    assert page.eval_on_selector(".page img", "i => i.naturalWidth") > 1000  # rendered from the source PDF
+    assert page.is_visible(".page .hl")  # the field's cell highlighted
+    assert (out / "review-cache").is_dir()
+
+    # back to the queue, reject that record
+    page.keyboard.press("Alt+Q")
+    page.wait_for_selector("main.queue")
+    _move_to(page, lambda d: d["recordId"] == injected)
+    page.keyboard.press("Alt+R")
+    page.wait_for_function("document.getElementById('reviewed').textContent === '3'")
     assert errors == []
 
     # restart: the decisions are read back

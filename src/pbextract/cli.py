@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pbextract import __version__
@@ -175,8 +176,7 @@ def apply_cmd(out: Annotated[Path, typer.Argument(help="an output folder with co
         f"{len(result.stale)} stale, {len(result.unknown)} unknown -> {out / 'reviewed'}"
     )
     for c in result.stale:
-        err.print(
-            f"[yellow]stale[/yellow] {c.record_id} {c.field}: decided on {c.previous!r}, extraction changed since"
-        )
+        detail = f"{c.record_id} {c.field}: decided on {c.previous!r}, the extraction has changed since"
+        err.print(f"[yellow]stale[/yellow] {escape(detail)}")
     for c in result.unknown:
-        err.print(f"[yellow]unknown[/yellow] {c.record_id} {c.field}: no such record or field")
+        err.print(f"[yellow]unknown[/yellow] {escape(f'{c.record_id} {c.field}')}: no such record or field")
