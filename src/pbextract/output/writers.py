@@ -149,12 +149,14 @@ class OutputWriter:
 
     def finish(self) -> None:
         """Write the Parquet tables for everything added."""
-        records = [rec for r in self.results for rec in r.records]
-        _write_parquet(self.out / "projects.parquet", PROJECTS, (_project_row(r) for r in records))
-        _write_parquet(
-            self.out / "indicators.parquet", INDICATORS, (row for r in records for row in _indicator_rows(r))
-        )
-        _write_parquet(self.out / "flags.parquet", FLAGS, (row for r in records for row in _flag_rows(r)))
+        write_tables(self.out, [rec for r in self.results for rec in r.records])
+
+
+def write_tables(out: Path, records: list[Record]) -> None:
+    """The projects, indicators and flags Parquet tables of ``records``, in ``out``."""
+    _write_parquet(out / "projects.parquet", PROJECTS, (_project_row(r) for r in records))
+    _write_parquet(out / "indicators.parquet", INDICATORS, (row for r in records for row in _indicator_rows(r)))
+    _write_parquet(out / "flags.parquet", FLAGS, (row for r in records for row in _flag_rows(r)))
 
 
 def totals(results: list[FileResult]) -> dict[str, Any]:
