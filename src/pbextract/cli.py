@@ -103,7 +103,7 @@ def inspect(
                 raise InputError(pdf, f"no page {page} (the file has {len(doc.pages)})")
             info = doc.pages[page - 1]
             if info.kind == PageKind.TEXT:
-                tables = page_tables(handle.pages[page - 1], info)
+                tables = page_tables(handle.pages[page - 1], info, handle.text_layer(page))
             elif info.kind in (PageKind.SCAN, PageKind.OCR):
                 tables = image_page_tables(pdf, handle.pages[page - 1], info, default_engine())
             else:
