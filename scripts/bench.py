@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import os
 import resource
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -109,7 +111,9 @@ def plumber_cells(pdf: Path) -> list[str]:
 def camelot_cells(pdf: Path) -> list[str]:
     from camelot.io import read_pdf
 
-    tables = read_pdf(str(pdf), pages="all", flavor="lattice")
+    with warnings.catch_warnings():  # "page-N is image-based" on every scanned page
+        warnings.simplefilter("ignore")
+        tables = read_pdf(str(pdf), pages="all", flavor="lattice")
     return [str(v) for t in tables for v in t.df.to_numpy().ravel()]
 
 
@@ -139,6 +143,7 @@ def img2table_cells(pdf: Path) -> list[str]:
 
 
 def _run(fn: Callable[[Path], list[str]], pdfs: list[Path], out: Any) -> None:
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font descriptor warnings
     start = time.perf_counter()
     found = [cell for pdf in pdfs for cell in fn(pdf)]
     seconds = time.perf_counter() - start
@@ -215,6 +220,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="turns each tool takes (the fastest counts)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="workers for the N-worker run")
     args = ap.parse_args()
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     pdfs = [p for d in args.dirs for p in sorted(d.glob("*.pdf")) if p.with_suffix(".expected.jsonl").exists()]
     kinds: dict[str, Kind] = {}
     file_kinds: list[tuple[Path, str]] = []
@@ -295,7 +301,7 @@ def peers(
     for name, (_, seconds, peak) in best.items():
         field = f"{accuracy:.4f}" if name.startswith("pbextract") else "-"
         cell = f"{cell_acc[name]:.4f}" if name in cell_acc else "-"
-        print(f"{name:28} {field:>10} {cell:>9} {pages / seconds:8.2f} {pages / seconds / base:12.2f} {peak:9.0f}")
+        print(f"{name:28} {field:>10} {cell:>9} {pages / seconds:8.2f} {pages / seconds / base:12.3g} {peak:9.0f}")
 
 
 if __name__ == "__main__":
