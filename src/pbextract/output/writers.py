@@ -131,6 +131,7 @@ class OutputWriter:
                 "records": len(r.records),
                 "flags": r.flags,
                 "other_tables": r.other_tables,
+                "other_table_notes": r.other_table_notes,
                 "seconds": r.seconds,
                 "status": r.status,
                 "error": r.error,
