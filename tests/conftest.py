@@ -82,7 +82,7 @@ def pg_server() -> Iterator[str]:
     bin_dir = server_bin()
     if bin_dir is None:
         reason = "no PostgreSQL server binaries (apt-get install postgresql)"
-        if os.environ.get("CI"):
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
             pytest.fail(reason + " in CI, where the Postgres tests must run")
         pytest.skip(reason)
     with postgres_server(bin_dir) as url:
