@@ -41,8 +41,15 @@ Reason = Literal[
     "ocr_confusable_operator",
     "low_ocr_confidence",
     "low_confidence",
+    "cell_spans_columns",
+    "header_text_in_body",
+    "edge_punctuation",
+    "two_items_in_cell",
+    "value_part_kind",
+    "level_span_conflict",
+    "inconsistent_repeat",
 ]
-"""Every flag reason that ``forms/validate.py`` gives (a new one is added here first)."""
+"""Every flag reason that ``forms/validate.py`` and ``forms/structure.py`` give (a new one is added here first)."""
 
 _STRICT = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 Page = Annotated[int, Field(ge=1)]
