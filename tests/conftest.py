@@ -67,7 +67,7 @@ def batch_out(
     writer = OutputWriter(root / "out")
     for result in [*extracted.values(), *image_results.values()]:
         writer.add(result)
-    for result in extract_many(sorted((root / "in").rglob("*.pdf"))):
+    for result in extract_many(sorted((root / "in").rglob("*.pdf")), workers=1):
         writer.add(result)
     writer.finish()
     return root / "out"
