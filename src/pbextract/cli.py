@@ -120,7 +120,7 @@ def inspect(
 def load_command(
     out: Annotated[Path, typer.Argument(help="an output folder of `pbextract run`")],
     db: Annotated[
-        str | None, typer.Option("--db", help="a DuckDB file, or a postgresql:// URL [default: OUT/warehouse.duckdb]")
+        str | None, typer.Option("--db", help="a DuckDB file (default: OUT/warehouse.duckdb), or a postgresql:// URL")
     ] = None,
 ) -> None:
     """Load OUT into a warehouse: tables projects, indicators, flags and their *_reviewed views (corrections
