@@ -55,7 +55,6 @@ def batch_out(
     """An output folder of every sample plus a folder holding the same PDF under two names and two
     different PDFs (other bytes, same tables) under the same base name."""
     from pbextract import extract_many
-    from pbextract.output.writers import OutputWriter
 
     root = tmp_path_factory.mktemp("batch")
     (root / "in" / "a").mkdir(parents=True)
@@ -64,13 +63,19 @@ def batch_out(
     (root / "in" / "a" / "yantai.pdf").write_bytes(data)
     (root / "in" / "a" / "yantai-copy.pdf").write_bytes(data)
     (root / "in" / "b" / "yantai.pdf").write_bytes(data + b"\n% another file\n")
-    writer = OutputWriter(root / "out")
-    for result in [*extracted.values(), *image_results.values()]:
-        writer.add(result)
-    for result in extract_many(sorted((root / "in").rglob("*.pdf")), workers=1):
+    more = extract_many(sorted((root / "in").rglob("*.pdf")), workers=1)
+    return write_out(root / "out", [*extracted.values(), *image_results.values(), *more])
+
+
+def write_out(out: Path, results: list[FileResult]) -> Path:
+    """The output folder ``pbextract run`` would write for these results (without crops)."""
+    from pbextract.output.writers import OutputWriter
+
+    writer = OutputWriter(out)
+    for result in results:
         writer.add(result)
     writer.finish()
-    return root / "out"
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -17,10 +17,9 @@ from pbextract.cli import EXIT_OK, app
 from pbextract.load.ddl import EXTRACTED, TABLES, Dialect, ddl
 from pbextract.load.source import read_batch
 from pbextract.load.warehouse import load, open_warehouse
-from pbextract.output.writers import OutputWriter
 from pbextract.pipeline import FileResult
 from pbextract.review.corrections import Action, Correction, append_correction, corrections_path
-from tests.conftest import SAMPLES, expected_records
+from tests.conftest import SAMPLES, expected_records, write_out
 from tests.pgserver import new_database
 
 runner = CliRunner()
@@ -59,14 +58,6 @@ def summary(target: str) -> dict[str, Any]:
             (row,) = query(target, f"SELECT count(*){sums} FROM {table}")
             keys = [k for (k,) in query(target, f"SELECT {key} FROM {table}")]
             out[table] = {"count": row[0], "sums": row[1:], "keys": sorted(keys)}
-    return out
-
-
-def write_out(out: Path, results: list[FileResult]) -> Path:
-    writer = OutputWriter(out)
-    for r in results:
-        writer.add(r)
-    writer.finish()
     return out
 
 
