@@ -26,7 +26,7 @@ from pbextract.forms.values import (
 )
 from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
-from pbextract.text import compact
+from pbextract.text import compact, join_lines
 
 _GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
@@ -263,6 +263,8 @@ class _Mapper:
                 by_col.setdefault(col, []).append(cell)
         if not any(c.text for c, start in zip(row.cells, row.starts, strict=True) if start):
             return  # nothing of its own: a sliver row under merged cells (a browser's cut-off box)
+        if self._rest_of_split_row(row, by_col):
+            return
         i = len(self.indicators)
         self.spanning += self.columns.spanned(row, i)
 
@@ -282,6 +284,22 @@ class _Mapper:
             for key in ("operator", "value", "unit", "value_text"):
                 self.sources[f"indicators.{i}.{key}"] = value_cells[0]
         self.indicators.append(ind)
+
+    def _rest_of_split_row(self, row: Row, by_col: dict[Label, list[Cell]]) -> bool:
+        """The first row after a page break that holds no name and no value is the rest of the row
+        the break cut (a browser splits a tall row): its text continues the previous indicator's."""
+        if not self.indicators or self.indicators[-1]["page"] == row.page:
+            return False
+        if any(c.text for label in (Label.LEVEL3, Label.VALUE) for c in by_col.get(label, [])):
+            return False
+        previous = self.indicators[-1]
+        for key, label in _INDICATOR_TEXT:
+            rest = "".join(
+                c.text for c, start in zip(row.cells, row.starts, strict=True) if start and c in by_col.get(label, [])
+            )
+            if rest and key not in ("level1", "level2"):
+                previous[key] = join_lines([previous[key] or "", rest])
+        return True
 
     def _value(self, cells: list[Cell]) -> ParsedValue:
         """Form 1: one value cell. Form 2: the 符号/值/单位 cells, placed by the sub-header when
