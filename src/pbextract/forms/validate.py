@@ -19,6 +19,7 @@ _PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
 
 def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: str | None = None) -> Flag:
     cell: Cell | None = m.sources.get(path)
+    header = m.headers.get(path)
     return Flag(
         field=path,
         page=cell.page if cell else m.record.page_start,
@@ -26,6 +27,7 @@ def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: s
         confidence=min(confidence, cell.confidence) if cell else confidence,
         reason=reason,
         text=text if text is not None else (cell.text if cell else None),
+        header_bbox=header.bbox if cell and header and header.page == cell.page else None,
     )
 
 

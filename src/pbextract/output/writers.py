@@ -149,9 +149,13 @@ class OutputWriter:
 
     def finish(self) -> None:
         """Write the Parquet tables for everything added."""
-        tables = arrow_tables([rec for r in self.results for rec in r.records])
-        for name, table in zip(TABLES, tables, strict=True):
-            _write_parquet(self.out / f"{name}.parquet", table)
+        write_tables(self.out, [rec for r in self.results for rec in r.records])
+
+
+def write_tables(out: Path, records: list[Record]) -> None:
+    """The projects, indicators and flags Parquet tables of ``records``, in ``out``."""
+    for name, table in zip(TABLES, arrow_tables(records), strict=True):
+        _write_parquet(out / f"{name}.parquet", table)
 
 
 def totals(results: list[FileResult]) -> dict[str, Any]:
