@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pbextract.read.ocr.ctc import FoldedDecoder
 
@@ -34,7 +34,8 @@ class ModelError(RuntimeError):
 
 class Recognised(BaseModel):
     text: str
-    score: float
+    score: float  # the least sure character's probability
+    chars: list[float] = Field(default_factory=list, description="each character's probability, when known")
 
 
 class OcrEngine(Protocol):
@@ -98,7 +99,7 @@ class RapidOcrEngine:
             probs = rec.session(np.stack([rec.resize_norm_img(_bgr(crops[i]), ratio) for i in batch]))
             for i, p in zip(batch, probs, strict=True):
                 text, sure = decoder.decode(p)
-                out[i] = Recognised(text=text, score=min(sure, default=0.0))
+                out[i] = Recognised(text=text, score=min(sure, default=0.0), chars=sure)
         return [out[i] for i in range(len(crops))]
 
     def _recogniser(self) -> tuple[Any, FoldedDecoder]:
