@@ -11,7 +11,7 @@ from PIL import Image
 
 from pbextract.forms.values import parse_value_parts, repair_code
 from pbextract.output.crops import write_crops
-from pbextract.pipeline import FileResult, extract_file
+from pbextract.pipeline import FileResult
 from pbextract.read import layercheck
 from pbextract.read.grid import find_grids
 from pbextract.read.imagegrid import find_image_grids
@@ -23,14 +23,7 @@ from pbextract.read.ocrcells import ocr_cells
 from pbextract.read.textlayer import read_cells
 from pbextract.schema import Flag
 from pbextract.stages import Cell, Grid, PageKind
-from tests.conftest import SAMPLES, assert_equals_truth
-
-IMAGE_SAMPLES = [SAMPLES / "mixed-scan.pdf", SAMPLES / "mixed-ocr.pdf"]
-
-
-@pytest.fixture(scope="module")
-def image_results() -> dict[str, FileResult]:
-    return {p.name: extract_file(p) for p in IMAGE_SAMPLES}
+from tests.conftest import IMAGE_SAMPLES, SAMPLES, assert_equals_truth
 
 
 @pytest.mark.parametrize("pdf", IMAGE_SAMPLES, ids=lambda p: p.name)

@@ -1,6 +1,7 @@
 """The OCR engine behind one small adapter: PP-OCR models run by rapidocr (ONNX), offline.
 
-Model files are named in ``models/manifest.json`` (name, version, sha256, licence, origin) and
+Model files are named in the manifest shipped inside the package, ``pbextract/models/manifest.json``
+(name, version, sha256, licence, origin; ``PBEXTRACT_MODELS`` names another folder holding one), and
 loaded by explicit path from the installed rapidocr package after their hashes are checked, so
 the engine never falls back to a download. Another engine (``paddleocr`` with local model
 folders, say) plugs in by implementing ``OcrEngine``.
@@ -13,6 +14,7 @@ import importlib
 import json
 import os
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from pbextract.read.ocr.ctc import FoldedDecoder
 
-MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[4] / "models")) / "manifest.json"
+MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS") or str(resources.files("pbextract") / "models")) / "manifest.json"
 REC_BATCH = 6  # crops per recogniser run (rapidocr's default)
 USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
 
