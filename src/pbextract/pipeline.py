@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from pbextract.errors import InputError
 from pbextract.forms.mapping import map_table
-from pbextract.forms.repair import stitch
+from pbextract.forms.repair import not_a_project, stitch
 from pbextract.forms.validate import validate
 from pbextract.read.grid import build_grids, edge_segments, find_grids
 from pbextract.read.imagegrid import find_image_grids
@@ -37,6 +37,7 @@ class FileResult(BaseModel):
     page_kinds: dict[str, int] = Field(default_factory=dict)
     records: list[Record] = Field(default_factory=list)
     other_tables: int = 0
+    other_table_notes: list[str] = Field(default_factory=list)  # why each was not read as a project table
     seconds: float = 0.0
     status: str = "ok"  # ok | partial (some pages failed) | error (nothing read)
     error: str | None = None
@@ -160,6 +161,7 @@ def _extract(
                 on_page(page.number, len(doc.pages))
     projects, others = stitch(tables)
     result.other_tables = len(others)
+    result.other_table_notes = [not_a_project(t) for t in others]
     for project in projects:
         mapped = map_table(project, doc.path.name, doc.sha256)
         mapped.record.flags = validate(mapped)

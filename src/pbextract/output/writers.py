@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from pbextract import SCHEMA_VERSION, __version__
 from pbextract.pipeline import FileResult
-from pbextract.schema import Record
+from pbextract.schema import Record, record_json_schema
 
 DECIMAL = pa.decimal128(38, 10)
 _MONEY = ("budget_total", "budget_fiscal", "budget_other", "plan_mar", "plan_jun", "plan_oct", "plan_dec")
@@ -108,7 +108,7 @@ class OutputWriter:
         self.records_path.write_text("", encoding="utf-8")
         _atomic_write(
             self.out / "record.schema.json",
-            json.dumps(Record.model_json_schema(), ensure_ascii=False, indent=2).encode(),
+            json.dumps(record_json_schema(), ensure_ascii=False, indent=2).encode(),
         )
 
     def add(self, result: FileResult) -> None:
@@ -131,6 +131,7 @@ class OutputWriter:
                 "records": len(r.records),
                 "flags": r.flags,
                 "other_tables": r.other_tables,
+                "other_table_notes": r.other_table_notes,
                 "seconds": r.seconds,
                 "status": r.status,
                 "error": r.error,
@@ -154,9 +155,8 @@ class OutputWriter:
 
 def write_tables(out: Path, records: list[Record]) -> None:
     """The projects, indicators and flags Parquet tables of ``records``, in ``out``."""
-    _write_parquet(out / "projects.parquet", PROJECTS, (_project_row(r) for r in records))
-    _write_parquet(out / "indicators.parquet", INDICATORS, (row for r in records for row in _indicator_rows(r)))
-    _write_parquet(out / "flags.parquet", FLAGS, (row for r in records for row in _flag_rows(r)))
+    for name, table in zip(TABLES, arrow_tables(records), strict=True):
+        _write_parquet(out / f"{name}.parquet", table)
 
 
 def totals(results: list[FileResult]) -> dict[str, Any]:
@@ -170,8 +170,19 @@ def totals(results: list[FileResult]) -> dict[str, Any]:
     }
 
 
-def _write_parquet(path: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> None:
-    table = pa.Table.from_pylist(list(rows), schema=schema)
+TABLES = ("projects", "indicators", "flags")  # the Parquet files, OUT/<name>.parquet, in this order
+
+
+def arrow_tables(records: list[Record]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The projects, indicators and flags tables of ``records``, as written to Parquet."""
+    return (
+        pa.Table.from_pylist([_project_row(r) for r in records], schema=PROJECTS),
+        pa.Table.from_pylist([row for r in records for row in _indicator_rows(r)], schema=INDICATORS),
+        pa.Table.from_pylist([row for r in records for row in _flag_rows(r)], schema=FLAGS),
+    )
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
     os.replace(tmp, path)

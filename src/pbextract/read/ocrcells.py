@@ -26,7 +26,10 @@ _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square o
 _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _EDGE_SPECK_CONFIDENCE = 0.7  # a speck dropped near the text may have been a character
-_SHAPE_SCORE = 0.9  # confidence of a sign read by its shape
+_SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
+_CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
+_BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
+_BAR_SEEN = 1.3  # enough of that weight to confirm a ≥/≤ the recogniser read
 _FREE_GLYPH_PT = 4.0  # free text lower than this is not text (a rule's remnant, a smudge)
 _SEGMENT_GAP = 2.5  # a gap wider than this many line heights splits a free line into segments
 
@@ -146,10 +149,10 @@ def _trim_specks(
         return None, False
     doubtful = False
     while first_line and len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
-        doubtful |= blobs[1][0] - blobs[0][1] < em
+        doubtful |= blobs[1][0] - blobs[0][1] < 0.6 * em
         blobs.pop(0)
     while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em:
-        doubtful |= blobs[-1][0] - blobs[-2][1] < em
+        doubtful |= blobs[-1][0] - blobs[-2][1] < 0.8 * em
         blobs.pop()
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
@@ -212,7 +215,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     read = iter(engine.recognize([crop for crops, _ in found for crop, _ in crops]))
     cells = []
     for g, (crops, edge_speck) in zip(chosen, found, strict=True):
-        lines = [_equals_sign(crop, next(read), img.ink_level) for crop, _ in crops]
+        lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         read_scores = [r.score for r, t in zip(lines, texts, strict=True) if t]
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
@@ -238,6 +241,29 @@ def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognis
     equal = min(w0, w1) >= 0.8 * max(w0, w1) and abs(x0 - x1) <= 0.2 * max(w0, w1)
     close = y1 - (y0 + h0) <= 2.5 * max(h0, h1) + 2
     return Recognised(text="=", score=_SHAPE_SCORE) if flat and equal and close else read
+
+
+def _barred_chevron(crop: np.ndarray, read: Recognised, img: PageImage) -> Recognised:
+    """A leading chevron checked by its shape: a ``>``/``<`` much heavier below its middle than above
+    is ``≥``/``≤`` whose bar (slanted in some fonts) merged into the lower arm at low resolution; a
+    ``≥``/``≤`` so weighted is confirmed, and the recogniser's doubt between the two no longer counts."""
+    lead = len(read.text) - len(read.text.lstrip())
+    sign = read.text[lead : lead + 1]
+    if sign not in _CHEVRONS:
+        return read
+    ink = (crop < img.ink_level).astype(np.uint8)
+    x0, x1, top, bottom = _blobs(ink, 0.5 * img.scale)[0]
+    glyph = ink[top:bottom, x0:x1]
+    middle = (bottom - top) // 2
+    weight = int(glyph[middle:].sum()) / max(1, int(glyph[:middle].sum()))
+    if weight < (_BAR_SEEN if sign in "≥≤" else _BAR_WEIGHT):
+        return read
+    text = read.text[:lead] + _CHEVRONS[sign] + read.text[lead + 1 :]
+    chars = list(read.chars)
+    if len(chars) != len(read.text):
+        return Recognised(text=text, score=min(read.score, _SHAPE_SCORE))
+    chars[lead] = max(chars[lead], _SHAPE_SCORE)
+    return Recognised(text=text, score=min(chars), chars=chars)
 
 
 def ocr_region_lines(img: PageImage, region: BBox, engine: OcrEngine) -> list[TextLine]:
