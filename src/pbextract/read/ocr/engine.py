@@ -124,7 +124,8 @@ def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
     import openvino
 
     core = openvino.Core()
-    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+    # threads not pinned to cores: on a shared machine a pinned thread waits for its busy core
+    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False}
     request = core.compile_model(core.read_model(str(model)), "CPU", config).create_infer_request()
 
     def run(batch: np.ndarray) -> np.ndarray:
