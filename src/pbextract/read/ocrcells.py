@@ -25,6 +25,7 @@ _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
 _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
+_OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
 _EDGE_SPECK_CONFIDENCE = 0.7  # a speck dropped near the text may have been a character
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
@@ -180,6 +181,31 @@ def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
     return out, doubtful
 
 
+def overflow_crops(img: PageImage, box: BBox) -> list[LineCrop]:
+    """Lines printed just under a table's last rule inside a bottom-row cell's columns: the rest of a
+    merged cell's text that a browser cut at a page break prints there, line after line."""
+    s = img.scale
+    inset = max(2, int(_INSET_PT * s))
+    h, w = img.gray.shape
+    x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[3] * s) + inset)
+    x1, y1 = max(x0, int(box[2] * s) - inset), min(h, int((box[3] + _OVERFLOW_PT) * s))
+    if x1 <= x0 or y1 <= y0:
+        return []
+    sub, ink = _ink(img, x0, y0, x1, y1)
+    out: list[LineCrop] = []
+    reach = int(_OVERFLOW_GAP_PT * s)
+    for top, bottom in _ink_rows(ink, s):
+        if top > reach:
+            break
+        span, _ = _trim_specks(ink[top:bottom], s)
+        if span is None:
+            break
+        t, b, left, right = span
+        out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
+        reach = bottom + int(0.6 * (bottom - top))
+    return out
+
+
 def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
     """Free text in a page region (PDF points), as line segments: a gap of several glyph heights
     splits a line (``001002 …      单位:万元``); ink lower than a glyph (a rule's remnant) is not text."""
@@ -212,6 +238,9 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
     found = [line_crops(img, g.bbox) for g in chosen]
+    for g, (crops, _) in zip(chosen, found, strict=True):
+        if abs(g.bbox[3] - grid.bbox[3]) < 1.0:
+            crops += overflow_crops(img, g.bbox)
     read = iter(engine.recognize([crop for crops, _ in found for crop, _ in crops]))
     cells = []
     for g, (crops, edge_speck) in zip(chosen, found, strict=True):
