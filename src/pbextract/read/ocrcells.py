@@ -258,11 +258,16 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
 
 def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognised:
     """A lone ``=`` (two equal stacked bars), which the recogniser takes for 二, m or nothing on a
-    poor scan: read as ``=`` with a modest score."""
-    if len(read.text.strip()) > 1 or read.text.strip() in ("=", "＝"):
+    poor scan: read as ``=`` by its shape; an ``=`` read beside other ink is doubtful."""
+    if len(read.text.strip()) > 1:
         return read
     n, _, stats, _ = cv2.connectedComponentsWithStats((crop < ink_level).astype(np.uint8), connectivity=8)
-    bars = sorted((s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4), key=lambda s: int(s[cv2.CC_STAT_TOP]))
+    marks = [s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4]
+    if read.text.strip() in ("=", "＝"):
+        # ink beside the two bars: a ``<=`` or ``>=`` whose chevron the recogniser lost
+        beside = len(_blobs((crop < ink_level).astype(np.uint8), 1.0)) > 1
+        return Recognised(text=read.text, score=min(read.score, _UNREAD_CONFIDENCE)) if beside else read
+    bars = sorted(marks, key=lambda s: int(s[cv2.CC_STAT_TOP]))
     if len(bars) != 2:
         return read
     (x0, y0, w0, h0, _), (x1, y1, w1, h1, _) = bars
