@@ -20,11 +20,13 @@ _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
 _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 1.6, 1.0  # band heights and gaps, in points
+_ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this is one printed line
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
 _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
+_OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
 _EDGE_SPECK_CONFIDENCE = 0.7  # a speck dropped near the text may have been a character
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
@@ -60,9 +62,16 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
                 bands[i : i + 2] = [[a[0], b[1]]]
                 merged = True
                 break
+    # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at
+    # its valley; a single glyph's band (量 has a gap between its strokes) is never cut
+    heights = sorted(b[1] - b[0] for b in bands)
+    usual = heights[(len(heights) - 1) // 2] if len(heights) > 1 else _ONE_LINE_PT * scale
     out: list[tuple[int, int]] = []
     for band in bands:
-        out += _split_at_valleys(profile, band[0], band[1], thin)
+        if band[1] - band[0] >= 1.6 * usual:
+            out += _split_at_valleys(profile, band[0], band[1], thin)
+        else:
+            out.append((band[0], band[1]))
     return [(a, b) for a, b in out if b - a >= _SPECK_PT * scale]
 
 
@@ -128,8 +137,9 @@ def _trim_specks(
 
     A speck is a blob smaller than a small glyph's dot: alone on its line, leading a cell's first
     line with a gap (no text starts with a dot; a wrapped line may, where the renderer breaks before
-    a comma), or trailing the text far off (a real ``。`` or ``.`` follows its glyph closely). A
-    hairline bar against the cell's side is what the inset left of a skewed or thick rule."""
+    a comma), or trailing the text by a glyph's width or more (a real ``。`` follows its glyph
+    closer, even where a font centres it). A hairline bar against the cell's side is what the inset
+    left of a skewed or thick rule."""
     blobs = _blobs(ink, 0.5 * scale)
     em = max(b[3] - b[2] for b in blobs)
     dot = _DOT_PT * scale
@@ -151,8 +161,8 @@ def _trim_specks(
     while first_line and len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
         doubtful |= blobs[1][0] - blobs[0][1] < 0.6 * em
         blobs.pop(0)
-    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em:
-        doubtful |= blobs[-1][0] - blobs[-2][1] < 0.8 * em
+    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
+        doubtful |= blobs[-1][0] - blobs[-2][1] < 1.3 * em
         blobs.pop()
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
@@ -178,6 +188,31 @@ def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
             t, b, left, right = span
             out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
     return out, doubtful
+
+
+def overflow_crops(img: PageImage, box: BBox) -> list[LineCrop]:
+    """Lines printed just under a table's last rule inside a bottom-row cell's columns: the rest of a
+    merged cell's text that a browser cut at a page break prints there, line after line."""
+    s = img.scale
+    inset = max(2, int(_INSET_PT * s))
+    h, w = img.gray.shape
+    x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[3] * s) + inset)
+    x1, y1 = max(x0, int(box[2] * s) - inset), min(h, int((box[3] + _OVERFLOW_PT) * s))
+    if x1 <= x0 or y1 <= y0:
+        return []
+    sub, ink = _ink(img, x0, y0, x1, y1)
+    out: list[LineCrop] = []
+    reach = int(_OVERFLOW_GAP_PT * s)
+    for top, bottom in _ink_rows(ink, s):
+        if top > reach:
+            break
+        span, _ = _trim_specks(ink[top:bottom], s)
+        if span is None:
+            break
+        t, b, left, right = span
+        out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
+        reach = bottom + int(0.6 * (bottom - top))
+    return out
 
 
 def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
@@ -212,6 +247,9 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
     found = [line_crops(img, g.bbox) for g in chosen]
+    for g, (crops, _) in zip(chosen, found, strict=True):
+        if abs(g.bbox[3] - grid.bbox[3]) < 1.0:
+            crops += overflow_crops(img, g.bbox)
     read = iter(engine.recognize([crop for crops, _ in found for crop, _ in crops]))
     cells = []
     for g, (crops, edge_speck) in zip(chosen, found, strict=True):
@@ -229,11 +267,16 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
 
 def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognised:
     """A lone ``=`` (two equal stacked bars), which the recogniser takes for 二, m or nothing on a
-    poor scan: read as ``=`` with a modest score."""
-    if len(read.text.strip()) > 1 or read.text.strip() in ("=", "＝"):
+    poor scan: read as ``=`` by its shape; an ``=`` read beside other ink is doubtful."""
+    if len(read.text.strip()) > 1:
         return read
     n, _, stats, _ = cv2.connectedComponentsWithStats((crop < ink_level).astype(np.uint8), connectivity=8)
-    bars = sorted((s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4), key=lambda s: int(s[cv2.CC_STAT_TOP]))
+    marks = [s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4]
+    if read.text.strip() in ("=", "＝"):
+        # ink beside the two bars: a ``<=`` or ``>=`` whose chevron the recogniser lost
+        beside = len(_blobs((crop < ink_level).astype(np.uint8), 1.0)) > 1
+        return Recognised(text=read.text, score=min(read.score, _UNREAD_CONFIDENCE)) if beside else read
+    bars = sorted(marks, key=lambda s: int(s[cv2.CC_STAT_TOP]))
     if len(bars) != 2:
         return read
     (x0, y0, w0, h0, _), (x1, y1, w1, h1, _) = bars
