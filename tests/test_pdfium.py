@@ -21,11 +21,11 @@ def _records(result: FileResult) -> list[dict[str, Any]]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal, except that a flag's box may differ in the 2nd decimal (pdfium computes in float32)."""
+    """Equal, except that a flag's boxes may differ in the 2nd decimal (pdfium computes in float32)."""
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return False
-        return all(_bbox_close(a[k], b[k]) if k == "bbox" else _same(a[k], b[k]) for k in a)
+        return all(_bbox_close(a[k], b[k]) if k.endswith("bbox") else _same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
