@@ -1,14 +1,13 @@
-"""Stage 7: records.jsonl, projects/indicators/flags Parquet, manifest.json and the record schema.
-
-Every file is written to a temporary name and renamed into place, so an interrupted run never
-leaves a half-written file; records.jsonl grows one whole input file at a time.
+"""Stage 7: records.jsonl, projects/indicators/flags Parquet and the record schema, written together
+from a batch's records; every file goes to a temporary name and is renamed into place, so an
+interrupted run never leaves a half-written file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pbextract import SCHEMA_VERSION, __version__
-from pbextract.pipeline import FileResult
 from pbextract.schema import Record
 
 DECIMAL = pa.decimal128(38, 10)
@@ -85,9 +82,14 @@ FLAGS = pa.schema(
 )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+def atomic_write(path: Path, data: bytes, sync: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary name and a rename (``sync``: on disk before the rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
@@ -95,82 +97,38 @@ def _money(v: Decimal | None) -> Decimal | None:
     return None if v is None else v.quantize(Decimal(1).scaleb(-10))
 
 
-class OutputWriter:
-    """Writes one batch's outputs into ``out_dir`` as input files finish."""
-
-    def __init__(self, out_dir: Path) -> None:
-        self.out = out_dir
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.results: list[FileResult] = []
-        self.records_path = self.out / "records.jsonl"
-        self.records_path.write_text("", encoding="utf-8")
-        _atomic_write(
-            self.out / "record.schema.json",
-            json.dumps(Record.model_json_schema(), ensure_ascii=False, indent=2).encode(),
-        )
-
-    def add(self, result: FileResult) -> None:
-        """Append one file's records (in one write) and refresh the manifest."""
-        lines = "".join(r.model_dump_json() + "\n" for r in result.records)
-        with open(self.records_path, "a", encoding="utf-8") as fh:
-            fh.write(lines)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.results.append(result)
-        self.write_manifest()
-
-    def write_manifest(self) -> None:
-        files = [
-            {
-                "path": r.path,
-                "sha256": r.sha256,
-                "pages": r.pages,
-                "page_kinds": r.page_kinds,
-                "records": len(r.records),
-                "flags": r.flags,
-                "other_tables": r.other_tables,
-                "seconds": r.seconds,
-                "status": r.status,
-                "error": r.error,
-                "page_errors": r.page_errors,
-                "pages_without_tables": r.pages_without_tables,
-            }
-            for r in self.results
-        ]
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "pbextract_version": __version__,
-            "files": files,
-            "totals": totals(self.results),
-        }
-        _atomic_write(self.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode())
-
-    def finish(self) -> None:
-        """Write the Parquet tables for everything added."""
-        records = [rec for r in self.results for rec in r.records]
-        _write_parquet(self.out / "projects.parquet", PROJECTS, (_project_row(r) for r in records))
-        _write_parquet(
-            self.out / "indicators.parquet", INDICATORS, (row for r in records for row in _indicator_rows(r))
-        )
-        _write_parquet(self.out / "flags.parquet", FLAGS, (row for r in records for row in _flag_rows(r)))
+ROWS_PER_GROUP = 50_000
 
 
-def totals(results: list[FileResult]) -> dict[str, Any]:
-    return {
-        "files": len(results),
-        "errors": sum(r.status == "error" for r in results),
-        "pages": sum(r.pages for r in results),
-        "records": sum(len(r.records) for r in results),
-        "flags": sum(r.flags for r in results),
-        "seconds": round(sum(r.seconds for r in results), 3),
-    }
-
-
-def _write_parquet(path: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> None:
-    table = pa.Table.from_pylist(list(rows), schema=schema)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+def write_combined(out: Path, records: Iterable[Record]) -> int:
+    """records.jsonl, projects/indicators/flags.parquet and record.schema.json in ``out`` from ``records``
+    (streamed: memory stays flat in their number). Returns the number of records."""
+    atomic_write(
+        out / "record.schema.json", json.dumps(Record.model_json_schema(), ensure_ascii=False, indent=2).encode()
+    )
+    tables = {"projects": PROJECTS, "indicators": INDICATORS, "flags": FLAGS}
+    tmp = {name: out / f".{name}.parquet.tmp" for name in tables}
+    writers = {name: pq.ParquetWriter(tmp[name], schema) for name, schema in tables.items()}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+    n = 0
+    jsonl_tmp = out / ".records.jsonl.tmp"
+    with open(jsonl_tmp, "w", encoding="utf-8") as jsonl:
+        for record in records:
+            jsonl.write(record.model_dump_json() + "\n")
+            rows["projects"].append(_project_row(record))
+            rows["indicators"] += _indicator_rows(record)
+            rows["flags"] += _flag_rows(record)
+            n += 1
+            for name, batch in rows.items():
+                if len(batch) >= ROWS_PER_GROUP:
+                    writers[name].write_table(pa.Table.from_pylist(batch, schema=tables[name]))
+                    batch.clear()
+    for name, batch in rows.items():
+        writers[name].write_table(pa.Table.from_pylist(batch, schema=tables[name]))
+        writers[name].close()
+        os.replace(tmp[name], out / f"{name}.parquet")
+    os.replace(jsonl_tmp, out / "records.jsonl")
+    return n
 
 
 def _keys(r: Record) -> dict[str, str]:
@@ -184,14 +142,14 @@ def _project_row(r: Record) -> dict[str, Any]:
     return row
 
 
-def _indicator_rows(r: Record) -> Iterable[dict[str, Any]]:
+def _indicator_rows(r: Record) -> Iterator[dict[str, Any]]:
     for i, ind in enumerate(r.indicators):
         row = ind.model_dump()
         row.update(_keys(r), index=i, value=_money(ind.value))
         yield row
 
 
-def _flag_rows(r: Record) -> Iterable[dict[str, Any]]:
+def _flag_rows(r: Record) -> Iterator[dict[str, Any]]:
     for f in r.flags:
         x0, y0, x1, y1 = f.bbox if f.bbox else (None, None, None, None)
         yield {
