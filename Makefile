@@ -6,7 +6,7 @@ OUT ?= out
 TRUTH ?= ../shared/truth
 STAMP := $(VENV)/.installed
 
-.PHONY: install run samples scans test lint bench clean
+.PHONY: install run samples scans test lint bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python scripts/bench.py samples
+
+# 1,000 PDFs (5% hostile) killed three times and resumed; pages/s with 1 and N workers (not a test).
+soak: install
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 
 # Re-render samples/ from the hand-checked truth (needs CJK fonts from Debian's packages).
 samples: install

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -221,3 +222,16 @@ def test_core_does_not_import_batch_or_cli() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_full_disk_stops_the_batch_with_its_own_code(tmp_path: Path) -> None:
+    def little_room() -> None:  # writes past 40 kB fail as on a full disk (the unit is about 70 kB)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+    cmd = [PBEXTRACT, "run", str(SAMPLES / "yantai.pdf"), "-o", str(tmp_path / "out"), "--quiet", "--workers", "1"]
+    res = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=little_room, timeout=300)
+    assert res.returncode == EXIT_OUTPUT, res.stderr
+    fatal = [line for line in res.stderr.splitlines() if line.startswith("fatal ")]
+    assert len(fatal) == 1 and "cannot write the output folder" in fatal[0], res.stderr
+    assert "Traceback" not in res.stderr

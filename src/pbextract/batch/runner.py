@@ -46,6 +46,10 @@ class UsageError(Exception):
     """An input path that does not exist."""
 
 
+class _OutputFailed(Exception):
+    """The output folder could not be written (disk full, permissions)."""
+
+
 class Executor(Protocol):
     peak_rss_mb: float
 
@@ -131,16 +135,18 @@ class _Run:
         try:
             self._checkpoint()
             self._read(todo)
+            if self.status == "running":
+                self.status = "interrupted" if any(i.entry is None for i in self.items) else "complete"
+            self._checkpoint()
         except KeyboardInterrupt:
             self.status, self.reason = "interrupted", "stopped at once (second Ctrl-C)"
+            self._checkpoint()
+        except _OutputFailed as exc:
+            self.status, self.reason, self.output_failed = "stopped", f"output folder: {exc}", True
+            self.report.line("fatal", f"{self.options.out}: cannot write the output folder: {exc}")
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
-        if self.status == "running":
-            pending = any(i.entry is None for i in self.items)
-            self.status = "interrupted" if pending else "complete"
-        if not self.output_failed:
-            self._checkpoint()
         return self._finish()
 
     def _interrupt(self, signum: int, frame: FrameType | None) -> None:
@@ -200,9 +206,7 @@ class _Run:
                 try:
                     header = self.job.commit(outcome, self.key)
                 except OSError as exc:
-                    self.status, self.reason, self.output_failed = "stopped", f"output folder: {exc}", True
-                    self.report.line("fatal", f"{self.options.out}: cannot write the output folder: {exc}")
-                    return
+                    raise _OutputFailed(exc) from exc
                 item.entry = header.entry.model_copy(update={"path": item.file.source})
                 self.pages_read += outcome.result.pages
                 self._say(item.entry)
@@ -244,6 +248,12 @@ class _Run:
 
     def _checkpoint(self) -> None:
         """Rebuild the combined outputs from the committed units, then the manifest."""
+        try:
+            self._write_outputs()
+        except OSError as exc:
+            raise _OutputFailed(exc) from exc
+
+    def _write_outputs(self) -> None:
         n = write_combined(self.options.out, self._records())
         manifest = {
             "schema_version": SCHEMA_VERSION,
