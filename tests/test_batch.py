@@ -64,7 +64,7 @@ BAD = {  # file -> words its one error line must hold
     "user-password.pdf": "encrypted",
     "zero-pages.pdf": "no pages",
     "flate-bomb.pdf": "every page failed",
-    "huge-mediabox.pdf": "memory limit",
+    "huge-mediabox.pdf": "page too large",
     "self.pdf": "cannot be read",
 }
 READ = ["broken-xref.pdf", "owner-password.pdf", "kids-loop.pdf", "parent-loop.pdf", "no-mediabox.pdf"]

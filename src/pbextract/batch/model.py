@@ -44,6 +44,10 @@ class BatchOptions(BaseModel):
         password = hashlib.sha256(self.password.encode()).hexdigest()[:16] if self.password else ""
         return f"{__version__}|password={password}"
 
+    def limits_key(self) -> str:
+        """Added to the key of a unit that failed on a limit: a re-run with other limits reads it again."""
+        return f"|limits={self.limits.file_timeout},{self.limits.memory_mb}"
+
     def described(self) -> dict[str, object]:
         """The options for the manifest (the password only as given or not)."""
         return {
@@ -78,3 +82,4 @@ class ReadOutcome(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     peak_rss_mb: float = 0.0
     fatal: str | None = Field(default=None, description="a model or configuration problem: stop the batch")
+    limited: bool = Field(default=False, description="failed on a time or memory limit, or its worker died")

@@ -112,7 +112,7 @@ class LocalPool:
         self._replace(i)
         result = FileResult(path=task.source, sha256=task.sha256, pages=slot.pages, status="error")
         result.error = f"{task.source}: {reason}"
-        return ReadOutcome(index=task.index, result=result)
+        return ReadOutcome(index=task.index, result=result, limited=True)
 
     def _replace(self, i: int) -> None:
         old = self._slots[i]

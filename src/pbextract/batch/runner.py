@@ -177,7 +177,7 @@ class _Run:
                 continue
             first[item.sha256] = item
             header = None if self.options.reprocess else self.job.header(item.sha256)
-            if header is not None and header.key == self.key:
+            if header is not None and header.key in (self.key, self.key + self.options.limits_key()):
                 item.entry = header.entry.model_copy(update={"path": source, "reused": True})
             else:
                 todo.append(item)
@@ -204,7 +204,8 @@ class _Run:
                     self.report.line("fatal", f"{outcome.fatal} (the batch is stopped: every page would fail)")
                     return
                 try:
-                    header = self.job.commit(outcome, self.key)
+                    key = self.key + (self.options.limits_key() if outcome.limited else "")
+                    header = self.job.commit(outcome, key)
                 except OSError as exc:
                     raise _OutputFailed(exc) from exc
                 item.entry = header.entry.model_copy(update={"path": item.file.source})

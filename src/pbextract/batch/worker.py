@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO
 
 import pikepdf
 
@@ -50,24 +51,22 @@ def contain(limits: Limits) -> None:
     root.setLevel(logging.WARNING)
     logging.captureWarnings(True)
     warnings.simplefilter("default")
-    spill = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
-    os.dup2(spill.fileno(), 2)
-    _stderr.append(spill)
+    global _spill
+    _spill = tempfile.TemporaryFile()  # noqa: SIM115 - the worker's stderr, read after each file
+    os.dup2(_spill.fileno(), 2)
 
 
-_stderr: list[object] = []
+_spill: IO[bytes] | None = None
 
 
 def _spilled() -> list[str]:
-    """Lines written to the process's stderr since the last call (C libraries print there)."""
-    if not _stderr:
+    """Lines written to the worker's stderr since the last call (C libraries print there)."""
+    if _spill is None:
         return []
-    spill = _stderr[0]
-    assert hasattr(spill, "seek") and hasattr(spill, "read") and hasattr(spill, "truncate")
-    spill.seek(0)
-    text = spill.read().decode("utf-8", "replace")
-    spill.seek(0)
-    spill.truncate()
+    _spill.seek(0)
+    text = _spill.read().decode("utf-8", "replace")
+    _spill.seek(0)
+    _spill.truncate()
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -121,16 +120,19 @@ def read_one(task: ReadTask, on_page: Callable[[int, int], None] | None = None) 
         with _read(task, on_page) as (result, readable, notes):
             crops = _crops(readable, result, task)
         result.sha256 = result.sha256 or task.sha256
-        if result.error and "MemoryError" in result.error:
-            result.error += f" (memory limit {_limit_mb()} MB per worker, --memory-limit)"
+        limited = bool(result.error and "MemoryError" in result.error)
+        if limited:
+            result.error = f"{result.error} (memory limit {_limit_mb()} MB per worker, --memory-limit)"
     except ModelError as exc:
         return ReadOutcome(index=task.index, result=FileResult(path=task.source, sha256=task.sha256), fatal=str(exc))
     except MemoryError:
         result = FileResult(path=task.source, sha256=task.sha256, status="error")
-        result.error = f"{task.source}: out of memory (limit {_limit_mb()} MB)"
-        crops, notes = {}, []
+        result.error = f"{task.source}: out of memory (memory limit {_limit_mb()} MB per worker, --memory-limit)"
+        crops, notes, limited = {}, [], True
     warn = _summarised(notes + _capture.lines + _spilled())
-    return ReadOutcome(index=task.index, result=result, crops=crops, warnings=warn, peak_rss_mb=peak_rss_mb())
+    return ReadOutcome(
+        index=task.index, result=result, crops=crops, warnings=warn, peak_rss_mb=peak_rss_mb(), limited=limited
+    )
 
 
 def _limit_mb() -> int:
