@@ -30,6 +30,7 @@ class Flag(BaseModel):
     crop: str | None = Field(
         default=None, description="PNG of the cell for review, relative to the output folder, unique per flag"
     )
+    resolved: bool = Field(default=False, description="a reviewer decided this field (reviewed view only)")
 
 
 class Indicator(BaseModel):
@@ -81,3 +82,6 @@ class Record(BaseModel):
     goals: list[str] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
+    corrected_fields: list[str] = Field(
+        default_factory=list, description="fields a reviewer changed (reviewed view only; empty when extracted)"
+    )

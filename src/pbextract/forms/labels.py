@@ -46,7 +46,16 @@ _VARIANTS: dict[Label, tuple[str, ...]] = {
     Label.DEPARTMENT: ("主管部门", "预算部门", "部门名称"),
     Label.UNIT: ("项目单位", "实施单位", "预算单位"),
     Label.BUDGET_SECTION: ("预算规模及资金用途", "预算规模及用途"),
-    Label.BUDGET_TOTAL: ("预算数", "年度资金总额", "年度资金总额万元", "资金总额", "预算金额", "年度预算数"),
+    Label.BUDGET_TOTAL: (
+        "预算数",
+        "年度资金总额",
+        "年度资金总额万元",
+        "资金总额",
+        "预算金额",
+        "年度预算数",
+        "合计",
+        "资金合计",
+    ),
     Label.BUDGET_FISCAL: ("其中:财政资金", "财政资金", "其中:财政拨款", "财政拨款"),
     Label.BUDGET_OTHER: ("其他资金",),
     Label.FUND_USE: ("资金用途", "项目资金用途"),
@@ -55,7 +64,7 @@ _VARIANTS: dict[Label, tuple[str, ...]] = {
     Label.PLAN_JUN: ("6月底",),
     Label.PLAN_OCT: ("10月底",),
     Label.PLAN_DEC: ("12月底",),
-    Label.GOALS: ("绩效目标", "年度绩效目标", "年度目标", "项目绩效目标"),
+    Label.GOALS: ("绩效目标", "年度绩效目标", "年度目标", "项目绩效目标", "年度总体目标", "总体目标"),
     Label.LEVEL1: ("一级指标",),
     Label.LEVEL2: ("二级指标",),
     Label.LEVEL3: ("三级指标",),
@@ -79,17 +88,24 @@ HEADER_LABELS = frozenset({Label.LEVEL1, Label.LEVEL2, Label.LEVEL3, Label.DESCR
 _MIN_SCORE = 75.0
 
 
-def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:
-    """The label a cell's text stands for, allowing small OCR slips; None for ordinary text."""
+def label_wording(text: str, min_score: float = _MIN_SCORE) -> str | None:
+    """The label wording a cell's text is (its ``label_key``), allowing small OCR slips; None for
+    ordinary text. Templates differ in wording (项目单位 or 实施单位) for the same label."""
     key = label_key(text)
     if not key or len(key) > 16:
         return None
     if key in _CHOICES:
-        return _CHOICES[key]
+        return key
     if len(key) < 3:
         return None
     best = process.extractOne(key, _CHOICES.keys(), scorer=fuzz.ratio, score_cutoff=min_score)
-    return _CHOICES[best[0]] if best else None
+    return best[0] if best else None
+
+
+def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:
+    """The label a cell's text stands for, allowing small OCR slips; None for ordinary text."""
+    wording = label_wording(text, min_score)
+    return _CHOICES[wording] if wording else None
 
 
 _UNIT_IN_LABEL = re.compile(r"[(（]\s*(万元|元|千元|亿元)\s*[)）]")

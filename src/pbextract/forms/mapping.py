@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, match_label
+from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, label_wording, match_label
 from pbextract.forms.repair import fill_merged
 from pbextract.forms.titleblock import read_title
 from pbextract.forms.values import (
@@ -53,8 +53,20 @@ _INDICATOR_TEXT = (  # indicator fields that take their column's text as printed
     ("basis", Label.BASIS),
     ("scoring", Label.SCORING),
 )
+_COLUMN_FIELDS = {label: (key,) for key, label in _INDICATOR_TEXT} | {
+    Label.VALUE: ("operator", "value", "unit", "value_text")
+}
 _REQUIRED_TEXT = frozenset({"level1", "level2", "name"})  # empty is "", not null
 _BLOCKS = frozenset({Label.PLAN, Label.GOALS, Label.BUDGET_SECTION})  # labels that span several rows
+# The label wordings (``label_key``) the two known forms print, variants included; a table that
+# prints another (实施单位, 财政拨款, 合计, 年度总体目标, ...) is another template: no known form.
+_KNOWN_WORDS = frozenset(
+    {"项目编码", "项目编号", "项目编码及名称", "项目编号及名称", "项目名称", "主管部门", "项目单位"}
+    | {"预算规模及资金用途", "预算数", "其中财政资金", "财政资金", "其他资金", "年度资金总额", "年度资金总额万元"}
+    | {"资金用途", "资金支出计划", "资金支出计划累计支出金额", "3月底", "6月底", "10月底", "12月底"}
+    | {"绩效目标", "年度绩效目标", "一级指标", "二级指标", "三级指标", "绩效指标描述", "绩效指标描述指标内容"}
+    | {"指标说明", "指标值", "符号", "值", "单位", "单位文字描述", "指标确定依据", "评扣分标准"}
+)
 
 
 class Mapped(BaseModel):
@@ -64,6 +76,11 @@ class Mapped(BaseModel):
     sources: dict[str, Cell] = Field(default_factory=dict)
     unparsed: list[str] = Field(default_factory=list)  # field paths whose printed text did not parse
     repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code was put right
+    spanning: list[str] = Field(default_factory=list)  # fields of a cell that covers two indicator columns
+
+
+def _width(span: tuple[float, float]) -> float:
+    return span[1] - span[0]
 
 
 def _overlap(a: Cell, x0: float, x1: float) -> float:
@@ -78,6 +95,20 @@ class _Columns:
 
     def add(self, label: Label, cell: Cell) -> None:
         self.ranges[label] = (cell.bbox[0], cell.bbox[2])
+
+    def spanned(self, row: Row, index: int) -> list[str]:
+        """Field paths of indicator ``index`` read from a cell that starts in ``row`` and covers most of
+        two indicator columns: a separator the form prints was lost, so two cells were read as one."""
+        out: list[str] = []
+        for cell, start in zip(row.cells, row.starts, strict=True):
+            covered = [
+                label
+                for label in _INDICATOR_COLUMNS
+                if label in self.ranges and _overlap(cell, *self.ranges[label]) > 0.6 * _width(self.ranges[label])
+            ]
+            if start and len(covered) >= 2:
+                out += [f"indicators.{index}.{field}" for label in covered for field in _COLUMN_FIELDS[label]]
+        return out
 
     def column_of(self, cell: Cell, labels: tuple[Label, ...]) -> Label | None:
         best, score = None, 0.0
@@ -96,9 +127,11 @@ class _Mapper:
         self.sources: dict[str, Cell] = {}
         self.unparsed: list[str] = []
         self.repaired: list[str] = []
+        self.spanning: list[str] = []
         self.goals: list[str] = []
         self.indicators: list[dict[str, Any]] = []
         self.form_labels: set[Label] = set()
+        self.wordings: set[str] = set()  # label wordings printed (which template this is)
         self.months: dict[Label, tuple[float, float]] = {}
         self.columns: _Columns | None = None
         self.amount_unit: str | None = None
@@ -152,10 +185,12 @@ class _Mapper:
             label = match_label(cell.text)
             if label in _INDICATOR_COLUMNS or label in _VALUE_PARTS:
                 self.columns.add(label, cell)
+                self.wordings.add(label_wording(cell.text) or "")
 
     def _head_row(self, row: Row) -> None:
         cells = row.cells
         labels = [match_label(c.text) for c in cells]
+        self.wordings.update(w for c in cells if (w := label_wording(c.text)))
         self.form_labels.update(label for label in labels if label)
         # a merged label cell split by a page break prints once: an empty first cell keeps the block
         if cells[0].col == 0 and not cells[0].text and self.section in _BLOCKS:
@@ -229,6 +264,7 @@ class _Mapper:
         if not any(c.text for cells in by_col.values() for c in cells):
             return
         i = len(self.indicators)
+        self.spanning += self.columns.spanned(row, i)
 
         ind: dict[str, Any] = {"page": row.page}
         for key, label in _INDICATOR_TEXT:
@@ -263,11 +299,13 @@ class _Mapper:
 
     # -- record ---------------------------------------------------------------------------
     def _form(self, annual: bool, project_title: bool) -> Form | None:
+        """The known form whose title or labels the table shows, if it prints no other wording."""
+        form = None
         if Label.CODE_AND_NAME in self.form_labels or (annual and Label.CODE not in self.form_labels):
-            return Form.ANNUAL_TARGET
-        if Label.CODE in self.form_labels or project_title:
-            return Form.PROJECT_TARGET
-        return None
+            form = Form.ANNUAL_TARGET
+        elif Label.CODE in self.form_labels or project_title:
+            form = Form.PROJECT_TARGET
+        return form if self.wordings <= _KNOWN_WORDS else None
 
     def _record(self) -> Mapped:
         title = read_title(self.table.title)
@@ -296,7 +334,9 @@ class _Mapper:
             indicators=[Indicator(**i) for i in self.indicators],
             **{k: v for k, v in f.items() if k in Record.model_fields},
         )
-        return Mapped(record=record, sources=self.sources, unparsed=self.unparsed, repaired=self.repaired)
+        return Mapped(
+            record=record, sources=self.sources, unparsed=self.unparsed, repaired=self.repaired, spanning=self.spanning
+        )
 
 
 def map_table(table: ProjectTable, source_file: str, sha256: str) -> Mapped:

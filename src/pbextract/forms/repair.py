@@ -9,7 +9,7 @@ from pbextract.stages import PageTable, ProjectTable, Row, TextLine
 from pbextract.text import compact
 
 _PROJECT_TITLE = re.compile(r"项目(支出)?绩效目标表|年度目标[(（]?\d{4}|年度目标$")
-_PAGE_FURNITURE = re.compile(r"^[-—–\s第页]*\d+[-—–\s页]*$|^\d+/\d+$")
+_PAGE_FURNITURE = re.compile(r"^[-—–\s第页]*\d+[-—–\s页]*$|^\d+/\d+$|^[^\w]*$")
 _START_LABELS = {Label.CODE, Label.CODE_AND_NAME}
 
 
@@ -28,7 +28,8 @@ def is_project_title(text: str) -> bool:
 
 
 def is_furniture(line: TextLine) -> bool:
-    """Page numbers and similar running text that says nothing about the table below."""
+    """Page numbers, and marks with no letter, digit or character (a speck read as ``·``): running
+    text that says nothing about the table below."""
     return _PAGE_FURNITURE.match(line.text) is not None
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pbextract.forms.mapping import Mapped
+from pbextract.forms.structure import structure_findings
 from pbextract.forms.values import PROJECT_CODE
 from pbextract.schema import Flag, Indicator, Record
 from pbextract.stages import Cell
@@ -65,6 +66,8 @@ def validate(m: Mapped) -> list[Flag]:
         if not ind.name:
             flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
         flags += _value_checks(m, i, ind)
+    flags += [_flag(m, path, reason) for path, reason in structure_findings(r, m.sources)]
+    flags += [_flag(m, path, "cell_spans_columns") for path in m.spanning]
     flags += _confidence_flags(m, {f.field for f in flags})
     return flags
 

@@ -45,6 +45,7 @@ PROJECTS = pa.schema(
         ("goals", pa.list_(pa.string())),
         ("n_indicators", pa.int32()),
         ("n_flags", pa.int32()),
+        ("corrected_fields", pa.list_(pa.string())),
     ]
 )
 INDICATORS = pa.schema(
@@ -78,6 +79,7 @@ FLAGS = pa.schema(
         ("reason", pa.string()),
         ("text", pa.string()),
         ("crop", pa.string()),
+        ("resolved", pa.bool_()),
     ]
 )
 
@@ -165,4 +167,5 @@ def _flag_rows(r: Record) -> Iterator[dict[str, Any]]:
             "reason": f.reason,
             "text": f.text,
             "crop": f.crop,
+            "resolved": f.resolved,
         }

@@ -1,8 +1,22 @@
-"""Stage 2: table regions and their cell grid, with row/column spans, from ruling lines."""
+"""Stage 2: table regions and their cell grid, with row/column spans, from ruling-line segments.
+
+Robust to the ways real tables are drawn and damaged.
+
+The same builder serves vector pages (line and rectangle edges) and page images (rules found by
+morphology). It does not need every rule to be intact:
+
+- rules drawn twice or a hair apart (a browser strokes each cell's own border) are one rule;
+- collinear pieces of a broken rule are joined, and a separator between two cells counts as
+  present when rules cover enough of its length, so gaps of a few millimetres do not merge cells;
+- a table's outer frame is always closed, so a merged cell cut open by a page break (no rule under
+  it) is still a cell;
+- merged cells are what is left when the separators between elementary cells are absent.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import dataclass
 from typing import Any
 
 from pbextract.schema import BBox
@@ -10,20 +24,13 @@ from pbextract.stages import Grid, GridCell
 
 _SNAP = 2.0  # points: boundaries closer than this are one boundary
 _MIN_CELLS = 2
-TABLE_SETTINGS = {
-    "vertical_strategy": "lines",
-    "horizontal_strategy": "lines",
-    "snap_tolerance": 3,
-    "join_tolerance": 3,
-    "intersection_tolerance": 3,
-}
 
 
-def _edges(values: list[float]) -> list[float]:
+def _edges(values: list[float], snap: float = _SNAP) -> list[float]:
     """Cluster coordinates into boundaries (mean of each cluster)."""
     out: list[list[float]] = []
     for v in sorted(values):
-        if out and v - out[-1][-1] <= _SNAP:
+        if out and v - out[-1][-1] <= snap:
             out[-1].append(v)
         else:
             out.append([v])
@@ -58,13 +65,155 @@ def grid_from_cells(page: int, boxes: list[BBox]) -> Grid | None:
     return Grid(page=page, bbox=bbox, row_edges=rows, col_edges=cols, cells=cells)
 
 
-def find_grids(page: Any, settings: dict[str, Any] | None = None) -> list[Grid]:
-    """Ruled tables on a pdfplumber page, top to bottom (``settings`` override the line strategy)."""
-    grids = []
-    for table in page.find_tables(table_settings={**TABLE_SETTINGS, **(settings or {})}):
-        boxes = [tuple(float(v) for v in c) for c in table.cells]
-        grid = grid_from_cells(page.page_number, boxes)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class Segment:
+    """A straight rule: ``pos`` is its y (horizontal) or x (vertical); it runs from ``start`` to ``end``."""
+
+    horizontal: bool
+    pos: float
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far apart two rules may be and still be one (``snap``), and the longest gap joined (``join``)."""
+
+    snap: float = 2.0
+    join: float = 3.0
+    cover: float = 0.4  # a separator is present when rules cover this share of its length
+    min_table: float = 20.0  # smallest table width and height, in points
+
+
+VECTOR = Tolerance()
+IMAGE = Tolerance(snap=3.5, join=6.0)
+
+
+def merge_collinear(segments: list[Segment], tol: Tolerance) -> list[Segment]:
+    """One segment per run of overlapping (or nearly touching) pieces on the same line."""
+    out: list[Segment] = []
+    for horizontal in (True, False):
+        rows: list[list[Segment]] = []
+        for s in sorted((s for s in segments if s.horizontal == horizontal), key=lambda s: s.pos):
+            if rows and s.pos - rows[-1][-1].pos <= tol.snap:
+                rows[-1].append(s)
+            else:
+                rows.append([s])
+        for row in rows:
+            pos = sum(s.pos * (s.end - s.start) for s in row) / max(1e-6, sum(s.end - s.start for s in row))
+            runs: list[list[float]] = []
+            for s in sorted(row, key=lambda s: s.start):
+                if runs and s.start - runs[-1][1] <= tol.join:
+                    runs[-1][1] = max(runs[-1][1], s.end)
+                else:
+                    runs.append([s.start, s.end])
+            out += [Segment(horizontal, pos, a, b) for a, b in runs]
+    return out
+
+
+def _touch(h: Segment, v: Segment, tol: Tolerance) -> bool:
+    return h.start - tol.join <= v.pos <= h.end + tol.join and v.start - tol.join <= h.pos <= v.end + tol.join
+
+
+def _tables(segments: list[Segment], tol: Tolerance) -> list[list[Segment]]:
+    """Groups of rules that touch one another: one group per table."""
+    parent = list(range(len(segments)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    hs = [i for i, s in enumerate(segments) if s.horizontal]
+    vs = [i for i, s in enumerate(segments) if not s.horizontal]
+    for i in hs:
+        for j in vs:
+            if _touch(segments[i], segments[j], tol):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Segment]] = {}
+    for i, s in enumerate(segments):
+        groups.setdefault(find(i), []).append(s)
+    return list(groups.values())
+
+
+def _covered(rules: list[Segment], pos: float, a: float, b: float, snap: float) -> float:
+    """Share of the span a..b at ``pos`` that rules cover."""
+    pieces = sorted((max(a, s.start), min(b, s.end)) for s in rules if abs(s.pos - pos) <= snap)
+    total, reach = 0.0, a
+    for lo, hi in pieces:
+        lo = max(lo, reach)
+        if hi > lo:
+            total += hi - lo
+            reach = hi
+    return total / (b - a) if b > a else 1.0
+
+
+def _cells(group: list[Segment], tol: Tolerance) -> list[BBox]:
+    """Cell rectangles of one table: elementary cells joined where no separator divides them."""
+    hs = [s for s in group if s.horizontal]
+    vs = [s for s in group if not s.horizontal]
+    xs = _edges([s.pos for s in vs], tol.snap)
+    ys = _edges([s.pos for s in hs], tol.snap)
+    if len(xs) < 2 or len(ys) < 2:
+        return []
+    n_r, n_c = len(ys) - 1, len(xs) - 1
+    parent = list(range(n_r * n_c))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(n_r):
+        for c in range(n_c):
+            if c + 1 < n_c and _covered(vs, xs[c + 1], ys[r], ys[r + 1], tol.snap) < tol.cover:
+                parent[find(r * n_c + c)] = find(r * n_c + c + 1)
+            if r + 1 < n_r and _covered(hs, ys[r + 1], xs[c], xs[c + 1], tol.snap) < tol.cover:
+                parent[find(r * n_c + c)] = find((r + 1) * n_c + c)
+    members: dict[int, list[tuple[int, int]]] = {}
+    for r in range(n_r):
+        for c in range(n_c):
+            members.setdefault(find(r * n_c + c), []).append((r, c))
+    boxes: list[BBox] = []
+    for cells in members.values():
+        r0, r1 = min(r for r, _ in cells), max(r for r, _ in cells)
+        c0, c1 = min(c for _, c in cells), max(c for _, c in cells)
+        if len(cells) == (r1 - r0 + 1) * (c1 - c0 + 1):
+            boxes.append((xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]))
+        else:  # not a rectangle: a lost separator; keep each elementary cell
+            boxes += [(xs[c], ys[r], xs[c + 1], ys[r + 1]) for r, c in cells]
+    return boxes
+
+
+def build_grids(page: int, segments: list[Segment], tol: Tolerance = VECTOR) -> list[Grid]:
+    """The ruled tables made by ``segments`` on one page, top to bottom."""
+    merged = merge_collinear(segments, tol)
+    grids: list[Grid] = []
+    for group in _tables(merged, tol):
+        xs = [s.pos for s in group if not s.horizontal] + [p for s in group if s.horizontal for p in (s.start, s.end)]
+        ys = [s.pos for s in group if s.horizontal] + [p for s in group if not s.horizontal for p in (s.start, s.end)]
+        if max(xs) - min(xs) < tol.min_table or max(ys) - min(ys) < tol.min_table:
+            continue
+        grid = grid_from_cells(page, _cells(group, tol))
         if grid is not None and grid.n_rows >= 1 and len(grid.col_edges) >= 3:
             grids.append(grid)
     grids.sort(key=lambda g: g.bbox[1])
     return grids
+
+
+def page_segments(page: Any) -> list[Segment]:
+    """The ruling lines of a vector page: its line, rectangle and curve edges."""
+    out = []
+    for e in page.edges:
+        if e["orientation"] == "h":
+            out.append(Segment(True, float(e["top"]), float(e["x0"]), float(e["x1"])))
+        else:
+            out.append(Segment(False, float(e["x0"]), float(e["top"]), float(e["bottom"])))
+    return out
+
+
+def find_grids(page: Any) -> list[Grid]:
+    """Ruled tables on a pdfplumber page, top to bottom."""
+    return build_grids(page.page_number, page_segments(page))

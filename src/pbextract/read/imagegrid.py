@@ -2,22 +2,23 @@
 
 Lines are found in the deskewed, flattened image: long thin runs of ink are kept (glyph strokes
 are shorter), then short gaps between the pieces of a faint or broken rule are closed. The
-segments, in PDF points, go to pdfplumber's table finder as explicit edges, so scanned and
-digital pages share one grid builder.
+segments, in PDF points, go to the same grid builder as a vector page's rules.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any
 
 import cv2
 import numpy as np
 
-from pbextract.read.grid import find_grids
+from pbextract.read.grid import IMAGE, Segment, build_grids
 from pbextract.read.imaging import PageImage
 from pbextract.stages import Grid
 
 _MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)
+_PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when it lies on a rule's line
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
 
 
@@ -28,9 +29,9 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     )
 
 
-def _runs(mask: np.ndarray, horizontal: bool, scale: float) -> list[tuple[float, float, float, float]]:
-    """Long thin runs of ink along one direction, as (x0, top, x1, bottom) in pixels."""
-    length = max(3, int(_MIN_RULE_PT * scale))
+def _runs(mask: np.ndarray, horizontal: bool, scale: float, min_pt: float) -> list[tuple[float, float, float, float]]:
+    """Thin runs of ink at least ``min_pt`` long along one direction, as (x0, top, x1, bottom) in pixels."""
+    length = max(3, int(min_pt * scale))
     gap = max(1, int(_GAP_PT * scale))
     along = (gap, 1) if horizontal else (1, gap)
     keep = (length, 1) if horizontal else (1, length)
@@ -44,46 +45,31 @@ def _runs(mask: np.ndarray, horizontal: bool, scale: float) -> list[tuple[float,
     return out
 
 
-def _edge(box: tuple[float, float, float, float], horizontal: bool, img: PageImage) -> dict[str, Any]:
+def _segment(box: tuple[float, float, float, float], horizontal: bool, img: PageImage) -> Segment:
     x0, top, x1, bottom = img.to_points(box)
     if horizontal:
-        y = (top + bottom) / 2
-        top = bottom = y
-    else:
-        x = (x0 + x1) / 2
-        x0 = x1 = x
-    return {
-        "object_type": "line_edge",
-        "orientation": "h" if horizontal else "v",
-        "x0": x0,
-        "x1": x1,
-        "top": top,
-        "bottom": bottom,
-        "width": x1 - x0,
-        "height": bottom - top,
-    }
+        return Segment(True, (top + bottom) / 2, x0, x1)
+    return Segment(False, (x0 + x1) / 2, top, bottom)
 
 
-def rule_edges(img: PageImage) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Horizontal and vertical rules of the page image as pdfplumber edges (PDF points)."""
+def rule_segments(img: PageImage) -> list[Segment]:
+    """Horizontal and vertical rules of the page image, in PDF points, with the short pieces of
+    broken rules that lie on a long rule's line (a dashed-looking rule still separates its cells)."""
     mask = ink_mask(img.gray)
-    h = [_edge(b, True, img) for b in _runs(mask, True, img.scale)]
-    v = [_edge(b, False, img) for b in _runs(mask, False, img.scale)]
-    return h, v
+    out: list[Segment] = []
+    for horizontal in (True, False):
+        rules = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _MIN_RULE_PT)]
+        lines = sorted({round(r.pos, 1) for r in rules})
+        pieces = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _PIECE_PT)]
+        out += rules + [p for p in pieces if _near(lines, p.pos, IMAGE.snap)]
+    return out
+
+
+def _near(sorted_values: list[float], v: float, tol: float) -> bool:
+    i = bisect_left(sorted_values, v)
+    return any(abs(sorted_values[j] - v) <= tol for j in (i - 1, i) if 0 <= j < len(sorted_values))
 
 
 def find_image_grids(pdf_page: Any, img: PageImage) -> list[Grid]:
     """Ruled tables of a page image, as the same Grid objects the digital path makes."""
-    h, v = rule_edges(img)
-    if len(h) < 2 or len(v) < 2:
-        return []
-    settings = {
-        "vertical_strategy": "explicit",
-        "horizontal_strategy": "explicit",
-        "explicit_vertical_lines": v,
-        "explicit_horizontal_lines": h,
-        "snap_tolerance": 4,
-        "join_tolerance": 6,
-        "intersection_tolerance": 5,
-    }
-    return find_grids(pdf_page, settings)
+    return build_grids(pdf_page.page_number, rule_segments(img), IMAGE)

@@ -24,6 +24,8 @@ _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink 
 _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
 _UNREAD_CONFIDENCE = 0.5
+_DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
+_EDGE_SPECK_CONFIDENCE = 0.7  # a speck dropped near the text may have been a character
 _SHAPE_SCORE = 0.9  # confidence of a sign read by its shape
 _FREE_GLYPH_PT = 4.0  # free text lower than this is not text (a rule's remnant, a smudge)
 _SEGMENT_GAP = 2.5  # a gap wider than this many line heights splits a free line into segments
@@ -101,21 +103,70 @@ def _crop(img: PageImage, sub: np.ndarray, origin: tuple[int, int], span: tuple[
     return sub[cy0:cy1, cx0:cx1], (float(x0 + cx0), float(y0 + cy0), float(x0 + cx1), float(y0 + cy1))
 
 
-def line_crops(img: PageImage, box: BBox) -> list[LineCrop]:
-    """The printed lines inside one cell, top to bottom."""
+def _blobs(ink: np.ndarray, join: float) -> list[list[int]]:
+    """A line's ink as glyph-like blobs, left to right: components whose columns overlap or nearly
+    touch are one blob, as [x0, x1, top, bottom] in the line's pixels."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    blobs: list[list[int]] = []
+    for x, y, w, h, _area in sorted(stats[1:n].tolist(), key=lambda st: st[0]):
+        if blobs and x - blobs[-1][1] <= join:
+            b = blobs[-1]
+            b[1], b[2], b[3] = max(b[1], x + w), min(b[2], y), max(b[3], y + h)
+        else:
+            blobs.append([x, x + w, y, y + h])
+    return blobs
+
+
+def _trim_specks(ink: np.ndarray, scale: float) -> tuple[tuple[int, int, int, int] | None, bool]:
+    """The span (top, bottom, left, right) of a line's text without the specks at its ends, and
+    whether a dropped speck sat close enough to the text to have been a character.
+
+    A speck is a blob smaller than a small glyph's dot: alone on its line, leading the text with a
+    gap (no text starts with a dot), or trailing it either far off or off the baseline (a real
+    ``。`` or ``.`` follows its glyph closely and sits on the baseline)."""
+    blobs = _blobs(ink, 0.5 * scale)
+    em = max(b[3] - b[2] for b in blobs)
+    dot = _DOT_PT * scale
+
+    def small(b: list[int]) -> bool:
+        return max(b[1] - b[0], b[3] - b[2]) < max(dot, 0.35 * em)
+
+    if len(blobs) == 1 and max(blobs[0][1] - blobs[0][0], em) < dot:
+        return None, False
+    doubtful = False
+    while len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
+        doubtful |= blobs[1][0] - blobs[0][1] < em
+        blobs.pop(0)
+    while len(blobs) > 1 and small(blobs[-1]):
+        gap = blobs[-1][0] - blobs[-2][1]
+        on_baseline = blobs[-1][3] >= max(b[3] for b in blobs[:-1]) - 0.25 * em
+        if gap < 0.5 * em and on_baseline:
+            break
+        doubtful |= gap < em
+        blobs.pop()
+    top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
+    return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
+
+
+def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
+    """The printed lines inside one cell, top to bottom, and whether a speck dropped at a line's
+    edge might have been a character."""
     s = img.scale
     inset = max(2, int(_INSET_PT * s))
     h, w = img.gray.shape
     x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[1] * s) + inset)
     x1, y1 = max(x0, int(box[2] * s) - inset), max(y0, int(box[3] * s) - inset)
     if x1 <= x0 or y1 <= y0:
-        return []
+        return [], False
     sub, ink = _ink(img, x0, y0, x1, y1)
-    out = []
+    out, doubtful = [], False
     for top, bottom in _ink_rows(ink, s):
-        cols = np.flatnonzero(ink[top:bottom].sum(axis=0))
-        out.append(_crop(img, sub, (x0, y0), (top, bottom, int(cols[0]), int(cols[-1]) + 1)))
-    return out
+        span, doubt = _trim_specks(ink[top:bottom], s)
+        doubtful |= doubt
+        if span is not None:
+            t, b, left, right = span
+            out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
+    return out, doubtful
 
 
 def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
@@ -137,7 +188,11 @@ def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
         breaks = np.flatnonzero(np.diff(cols) > _SEGMENT_GAP * height)
         starts = [int(cols[0]), *(int(cols[b + 1]) for b in breaks)]
         ends = [*(int(cols[b]) + 1 for b in breaks), int(cols[-1]) + 1]
-        out += [_crop(img, sub, (x0, y0), (top, bottom, a, b)) for a, b in zip(starts, ends, strict=True)]
+        for a, b in zip(starts, ends, strict=True):
+            span, _ = _trim_specks(ink[top:bottom, a:b], s)
+            if span is not None:
+                t, bt, left, right = span
+                out.append(_crop(img, sub, (x0, y0), (top + t, top + bt, a + left, a + right)))
     return out
 
 
@@ -145,16 +200,18 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     """Grid cells read by OCR (those whose index is in ``only``, or all); a cell's confidence is its
     least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
-    crops_per_cell = [line_crops(img, g.bbox) for g in chosen]
-    read = iter(engine.recognize([crop for crops in crops_per_cell for crop, _ in crops]))
+    found = [line_crops(img, g.bbox) for g in chosen]
+    read = iter(engine.recognize([crop for crops, _ in found for crop, _ in crops]))
     cells = []
-    for g, crops in zip(chosen, crops_per_cell, strict=True):
+    for g, (crops, edge_speck) in zip(chosen, found, strict=True):
         lines = [_equals_sign(crop, next(read), img.ink_level) for crop, _ in crops]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         read_scores = [r.score for r, t in zip(lines, texts, strict=True) if t]
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
         unread_ink = sum(int((c < img.ink_level).sum()) for (c, _), t in zip(crops, texts, strict=True) if not t)
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
+        if edge_speck:
+            doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
         cells.append(Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr"))
     return cells
 

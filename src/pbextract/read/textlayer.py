@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbextract.schema import BBox
-from pbextract.stages import Cell, Grid, TextLine
+from pbextract.stages import Cell, Grid, GridCell, TextLine
 from pbextract.text import squeeze_cjk_spaces
 
 _SPACE_GAP = 0.3  # a gap wider than this share of the font size is a space
@@ -47,11 +47,33 @@ def line_text(line: list[Char]) -> str:
     return squeeze_cjk_spaces(" ".join(out.split()))
 
 
+def overflow_bottom(chars: list[Char], grid: Grid) -> float:
+    """Where text running out of the table's bottom row ends: a browser cuts a merged cell at a page
+    break and prints the rest of its text just under the last rule, line after line."""
+    x0, _, x1, bottom = grid.bbox
+    reach = bottom
+    for c in sorted(chars, key=lambda c: c["top"]):
+        if c["top"] >= bottom - 0.2 * c["size"] and x0 <= c["x0"] and c["x1"] <= x1:
+            if c["top"] > reach + 0.6 * c["size"]:
+                break
+            reach = max(reach, c["bottom"])
+    return reach
+
+
+def _capture_box(g: GridCell, grid: Grid, reach: float) -> BBox:
+    """A cell's box, stretched over the overflow under the table when it is in the bottom row."""
+    x0, top, x1, bottom = g.bbox
+    return (x0, top, x1, reach) if abs(bottom - grid.bbox[3]) < 1.0 else g.bbox
+
+
 def read_cells(chars: list[Char], grid: Grid) -> list[Cell]:
-    """Every grid cell with the text-layer lines whose glyph centres fall inside it."""
+    """Every grid cell with the text-layer lines whose glyph centres fall inside it (for the bottom
+    row, also the text that overflows it)."""
+    reach = overflow_bottom(chars, grid)
     cells = []
     for g in grid.cells:
-        inside = [c for c in chars if _centre_in(c, g.bbox)]
+        box = _capture_box(g, grid, reach)
+        inside = [c for c in chars if _centre_in(c, box)]
         lines = [line_text(ln) for ln in group_lines(inside)]
         cells.append(Cell.read(grid.page, g, lines))
     return cells
@@ -59,7 +81,8 @@ def read_cells(chars: list[Char], grid: Grid) -> list[Cell]:
 
 def read_free_lines(chars: list[Char], page: int, grids: list[Grid]) -> list[TextLine]:
     """Text outside every table, as line segments (a wide gap splits a line: ``001002 …   单位:万元``)."""
-    free = [c for c in chars if not any(_centre_in(c, g.bbox) for g in grids)]
+    boxes = [(*g.bbox[:3], overflow_bottom(chars, g)) for g in grids]
+    free = [c for c in chars if not any(_centre_in(c, b) for b in boxes)]
     out: list[TextLine] = []
     for line in group_lines(free):
         seg: list[Char] = [line[0]]

@@ -1,0 +1,109 @@
+"""Structural checks: signs that the grid or the reading went wrong, whatever the page kind.
+
+A lost separator joins two cells (two numbered items in one name, a description that swallowed its
+value), a lost header rule lets header words into body cells, a speck becomes punctuation at a
+cell's edge, a merged level cell that changes name inside its span. Each finding names the field
+paths a reviewer should look at; nothing is changed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+from rapidfuzz import fuzz
+
+from pbextract.forms.values import OPERATORS, parse_value_cell
+from pbextract.schema import Indicator, Record
+from pbextract.stages import Cell
+from pbextract.text import compact
+
+Finding = tuple[str, str]  # (field path, reason)
+
+_HEADER_WORDS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标确定依据", "评(扣)分标准", "评（扣）分标准")
+_NUMBERED = re.compile(r"(?:^|[^\d.．])(\d{1,2})[.、．]\D")
+_LEADING_MARKS = set(".,，。、·•・:：;；+*'!！?？|丨")
+_TRAILING_MARKS = _LEADING_MARKS | set("“‘《（(【")
+_LABEL_FIELDS = ("level1", "level2", "name", "unit")  # short labels: no punctuation at either end
+_LABEL_LEN = 16
+_TEXT_FIELDS = ("level1", "level2", "name", "description", "value_text", "basis", "scoring")
+_OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
+_SIMILAR = 90.0  # two longer texts this similar (0-100) are meant to be the same text
+_MIN_SIMILAR_LEN = 12
+
+
+def structure_findings(record: Record, sources: dict[str, Cell]) -> list[Finding]:
+    """Every structural doubt about one record."""
+    out: list[Finding] = []
+    for i, ind in enumerate(record.indicators):
+        out += _indicator_findings(i, ind)
+    out += _level_span_findings(record.indicators, sources)
+    out += _near_duplicate_findings(record.indicators, sources)
+    return out
+
+
+def _indicator_findings(i: int, ind: Indicator) -> list[Finding]:
+    out: list[Finding] = []
+    stem = f"indicators.{i}"
+    for key in _TEXT_FIELDS:
+        text = compact(getattr(ind, key) or "")
+        if not text:
+            continue
+        if any(word in text for word in _HEADER_WORDS):
+            out.append((f"{stem}.{key}", "header_text_in_body"))
+        label_like = key in _LABEL_FIELDS and len(text) <= _LABEL_LEN  # a long one is a sentence: 。 ends it
+        if text[0] in _LEADING_MARKS or (label_like and text[-1] in _TRAILING_MARKS):
+            out.append((f"{stem}.{key}", "edge_punctuation"))
+    if len(_NUMBERED.findall(compact(ind.name))) >= 2:
+        out.append((f"{stem}.name", "two_items_in_cell"))
+    out += [(f"{stem}.{part}", "value_part_kind") for part in _wrong_kind_parts(ind)]
+    return out
+
+
+def _wrong_kind_parts(ind: Indicator) -> list[str]:
+    """Value parts holding what belongs in another part: an operator or a digit in the unit, or a
+    whole operator-number-unit value left as text (its 符号/值/单位 separators were lost)."""
+    unit = ind.unit or ""
+    text = compact(ind.value_text or "")
+    wrong = bool(set(unit) & (_OPERATOR_CHARS | set("0123456789")))
+    if text and ind.value is None and any(c.isdigit() for c in text):
+        wrong |= text[0] in _OPERATOR_CHARS or parse_value_cell(text.lstrip("+")).value is not None
+    return ["operator", "value", "unit", "value_text"] if wrong else []
+
+
+def _same_cell(a: Cell | None, b: Cell | None) -> bool:
+    return a is not None and b is not None and (a.page, a.row, a.col) == (b.page, b.row, b.col)
+
+
+def _level_span_findings(indicators: list[Indicator], sources: dict[str, Cell]) -> list[Finding]:
+    """A 二级 cell merged over rows whose 一级 names differ: the level hierarchy cannot be right."""
+    out: list[Finding] = []
+    for i in range(len(indicators) - 1):
+        a, b = indicators[i], indicators[i + 1]
+        same_l2 = _same_cell(sources.get(f"indicators.{i}.level2"), sources.get(f"indicators.{i + 1}.level2"))
+        if same_l2 and a.level1 != b.level1:
+            out += [(f"indicators.{j}.{k}", "level_span_conflict") for j in (i, i + 1) for k in ("level1", "level2")]
+    return out
+
+
+def _near_duplicate_findings(indicators: list[Indicator], sources: dict[str, Cell]) -> list[Finding]:
+    """OCR'd texts of one column that are nearly but not exactly alike (a 评分标准 repeated on every
+    row): each reading that differs from the most common one has a slip, or the common one has."""
+    out: list[Finding] = []
+    for key in ("description", "basis", "scoring"):
+        read: list[tuple[int, str]] = []
+        for i, ind in enumerate(indicators):
+            cell = sources.get(f"indicators.{i}.{key}")
+            text = getattr(ind, key)
+            if cell is not None and cell.source == "ocr" and text and len(text) >= _MIN_SIMILAR_LEN:
+                read.append((i, unicodedata.normalize("NFKC", text)))
+        counts = Counter(t for _, t in read)
+        for i, text in read:
+            alike = [t for _, t in read if t != text and fuzz.ratio(t, text) >= _SIMILAR]
+            if not alike:
+                continue
+            best = max(counts[t] for t in [*alike, text])
+            if counts[text] < best or counts[text] == 1:
+                out.append((f"indicators.{i}.{key}", "inconsistent_repeat"))
+    return out
