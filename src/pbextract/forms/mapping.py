@@ -261,8 +261,8 @@ class _Mapper:
             col = self.columns.column_of(cell, _INDICATOR_COLUMNS)
             if col is not None:
                 by_col.setdefault(col, []).append(cell)
-        if not any(c.text for cells in by_col.values() for c in cells):
-            return
+        if not any(c.text for c, start in zip(row.cells, row.starts, strict=True) if start):
+            return  # nothing of its own: a sliver row under merged cells (a browser's cut-off box)
         i = len(self.indicators)
         self.spanning += self.columns.spanned(row, i)
 

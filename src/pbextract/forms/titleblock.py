@@ -12,7 +12,7 @@ from pbextract.text import compact
 
 _YEAR = re.compile(r"(20\d{2})\s*年度|[(（]\s*(20\d{2})\s*(?:年度?)?\s*[)）]|(20\d{2})")
 _AMOUNT_UNIT = re.compile(r"单位\s*[:：]\s*(\S+)")
-_DEPARTMENT = re.compile(r"^\[?\s*\d{3,6}\s*\]?\s*[^\d\s]")
+_DEPARTMENT = re.compile(r"^\[?\s*\d{3,6}\s*\]?\s*[^\d\s年]")  # a code, not a year (2022年度)
 _ANNUAL_TITLE = re.compile(r"^(?P<name>.+?)年度目标\s*[(（]?\s*(?:20\d{2})?\s*[)）]?$")
 
 

@@ -85,7 +85,7 @@ class Tolerance:
     min_table: float = 20.0  # smallest table width and height, in points
 
 
-VECTOR = Tolerance()
+VECTOR = Tolerance(snap=3.0)
 IMAGE = Tolerance(snap=3.5, join=6.0)
 
 

@@ -7,7 +7,6 @@ segments, in PDF points, go to the same grid builder as a vector page's rules.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import Any
 
 import cv2
@@ -20,6 +19,7 @@ from pbextract.stages import Grid
 _MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)
 _PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when it lies on a rule's line
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
+_REACH_PT = 12.0  # a piece of a broken rule lies within this of a long part of it
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:
@@ -54,20 +54,22 @@ def _segment(box: tuple[float, float, float, float], horizontal: bool, img: Page
 
 def rule_segments(img: PageImage) -> list[Segment]:
     """Horizontal and vertical rules of the page image, in PDF points, with the short pieces of
-    broken rules that lie on a long rule's line (a dashed-looking rule still separates its cells)."""
+    broken rules: a piece counts when it lies on a long rule's line, between two of its parts or
+    within a gap's reach of one (a dashed-looking rule still separates its cells)."""
     mask = ink_mask(img.gray)
     out: list[Segment] = []
     for horizontal in (True, False):
         rules = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _MIN_RULE_PT)]
-        lines = sorted({round(r.pos, 1) for r in rules})
         pieces = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _PIECE_PT)]
-        out += rules + [p for p in pieces if _near(lines, p.pos, IMAGE.snap)]
+        out += rules + [p for p in pieces if _on_a_rule(p, rules)]
     return out
 
 
-def _near(sorted_values: list[float], v: float, tol: float) -> bool:
-    i = bisect_left(sorted_values, v)
-    return any(abs(sorted_values[j] - v) <= tol for j in (i - 1, i) if 0 <= j < len(sorted_values))
+def _on_a_rule(piece: Segment, rules: list[Segment]) -> bool:
+    ends = [r for r in rules if abs(r.pos - piece.pos) <= IMAGE.snap]
+    before = any(0 <= piece.start - r.end <= _REACH_PT for r in ends)
+    after = any(0 <= r.start - piece.end <= _REACH_PT for r in ends)
+    return before or after
 
 
 def find_image_grids(pdf_page: Any, img: PageImage) -> list[Grid]:

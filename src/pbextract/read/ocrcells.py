@@ -127,6 +127,17 @@ def _trim_specks(ink: np.ndarray, scale: float) -> tuple[tuple[int, int, int, in
     blobs = _blobs(ink, 0.5 * scale)
     em = max(b[3] - b[2] for b in blobs)
     dot = _DOT_PT * scale
+    width = ink.shape[1]
+
+    # a rule's remnant: a hairline bar against the cell's side, as tall as the line (a skewed or
+    # thick rule left by the inset)
+    def remnant(b: list[int]) -> bool:
+        return b[1] - b[0] < 0.15 * em and b[3] - b[2] >= 0.9 * em
+
+    while len(blobs) > 1 and blobs[0][0] == 0 and remnant(blobs[0]):
+        blobs.pop(0)
+    while len(blobs) > 1 and blobs[-1][1] >= width and remnant(blobs[-1]):
+        blobs.pop()
 
     def small(b: list[int]) -> bool:
         return max(b[1] - b[0], b[3] - b[2]) < max(dot, 0.35 * em)
