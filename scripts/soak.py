@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile import make_corpus, slice_pdf  # noqa: E402
+from tests.hostile import make_corpus, slice_pdf, with_bad_code  # noqa: E402
 
 PBEXTRACT = str(Path(sys.executable).parent / "pbextract")
 DIGITAL = ["yantai", "liaocheng-part1a", "liaocheng-part1b", "liaocheng-part2"]
@@ -33,7 +33,8 @@ ONCE = {"blank-3000.pdf", "flate-bomb.pdf", "huge-mediabox.pdf", "huge-image.pdf
 
 
 def build(folder: Path, n: int, hostile: float, rng: random.Random) -> None:
-    """``n`` PDFs in ``folder``: 2-4 page slices of the samples with a unique trailing comment, and hostile ones."""
+    """``n`` PDFs in ``folder``: 2-4 page slices of the samples (some with flagged cells) with a unique
+    trailing comment, and hostile ones."""
     parts = folder.parent / "parts"
     parts.mkdir(parents=True, exist_ok=True)
     slices = []
@@ -41,6 +42,7 @@ def build(folder: Path, n: int, hostile: float, rng: random.Random) -> None:
         for first in range(3, 22, 2):
             last = first + rng.randint(1, 3)
             slices.append(slice_pdf(ROOT / "samples" / f"{name}.pdf", first, last, parts / f"{name}-{first}.pdf"))
+    slices += [with_bad_code(p, p.with_name(f"flagged-{p.name}")) for p in slices[::4]]  # flags, so crops
     bad_dir = parts / "hostile"
     make_corpus(bad_dir, slices[0])
     bad = sorted(p for p in bad_dir.iterdir() if p.is_file() and not p.is_symlink() and p.name.endswith(".pdf"))
