@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 TRUTH ?= ../shared/truth
+STRESS ?= stress
 STAMP := $(VENV)/.installed
 
-.PHONY: install run samples scans test lint bench soak clean
+.PHONY: install run samples scans stress stress-report test lint bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,6 +48,21 @@ scans: install
 	@command -v tesseract >/dev/null || (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-chi-sim)
 	$(BIN)/python -m pip install -q -e '.[samples]'
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/make_scans.py --samples samples
+
+# Stress set (not run by CI): the truth rendered by reportlab, LibreOffice and Chromium, with
+# scanned and OCR'd copies at three damage levels, into $(STRESS)/ (a few minutes on 2 cores).
+stress: install
+	@(command -v soffice && command -v chromium && command -v tesseract && command -v gs && \
+		test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -f /usr/share/fonts/truetype/arphic/uming.ttc \
+		-a -f /usr/share/fonts/truetype/arphic/ukai.ttc -a -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc) >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc chromium \
+		fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim ghostscript)
+	$(BIN)/python -m pip install -q -e '.[samples]'
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/make_stress.py --truth $(TRUTH) --out $(STRESS)
+
+# pbextract over the stress set: a renderer x damage level table.
+stress-report: install
+	$(BIN)/python scripts/stress_report.py $(STRESS)
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -48,6 +48,8 @@ class Style:
     jitter: float
     rng: random.Random
     repeat_header: bool = True
+    valign: str = "middle"  # vertical alignment of merged (rowspan) cells: top, middle or bottom
+    bottom: float = MARGIN_BOTTOM  # lowest a table row may reach on a page
 
     @property
     def leading(self) -> float:
@@ -132,11 +134,14 @@ def shrunk(c: GCell, height: float, width: float, font: str) -> GCell:
     return c
 
 
-def draw_cell_text(cv: Canvas, c: GCell, x: float, top: float, w: float, h: float, font: str) -> None:
+def draw_cell_text(
+    cv: Canvas, c: GCell, x: float, top: float, w: float, h: float, font: str, valign: str = "middle"
+) -> None:
     cv.setFont(font, c.size)
     lead = c.size * 1.3
     block = len(c.lines) * lead
-    y = top - (h - block) / 2 - c.size
+    room = h - block
+    y = top - {"top": PAD, "bottom": room - PAD}.get(valign, room / 2) - c.size
     for ln in c.lines:
         if c.align == "center":
             cv.drawCentredString(x + w / 2, y, ln)
@@ -190,7 +195,7 @@ class Doc:
         segments: list[list[tuple[int, float]]] = [[]]
         y = self.y
         for r, h in enumerate(table.heights):
-            if y - h < MARGIN_BOTTOM and segments[-1]:
+            if y - h < self.style.bottom and segments[-1]:
                 segments.append([])
                 y = PAGE_H - MARGIN_TOP
                 if header and r > header[-1] and self.style.repeat_header:
@@ -237,7 +242,8 @@ class Doc:
         self.cv.setLineWidth(0.6)
         self.cv.rect(x, top - h, w, h, stroke=1, fill=0)
         if text:
-            draw_cell_text(self.cv, c, x, top, w, h, self.style.font)
+            valign = self.style.valign if c.rowspan > 1 else "middle"
+            draw_cell_text(self.cv, c, x, top, w, h, self.style.font, valign)
 
     def close(self) -> None:
         self.new_page()
@@ -289,8 +295,9 @@ def add_indicator_block(
         col, span = cols[level]
         rows[start].append(GCell(text, col, span, rowspan=n, align="center" if level < 2 else "left"))
     for i, ind in enumerate(inds):
-        col, span = cols[3]
-        rows[first + i].append(GCell(text_or_empty(ind["description"]), col, span))
+        if len(cols) > 3:  # a layout without a description column gives three
+            col, span = cols[3]
+            rows[first + i].append(GCell(text_or_empty(ind["description"]), col, span))
         rows[first + i].extend(value_cells(ind))
     for row in rows[first:]:
         row.sort(key=lambda c: c.col)

@@ -34,10 +34,83 @@ SELECTION = [
 ]
 
 
-def degrade(gray: np.ndarray, dpi: int, rng: random.Random, harsh: bool = False) -> np.ndarray:
-    """A scanner's view of a clean page image."""
+def rule_mask(gray: np.ndarray, dpi: int) -> np.ndarray:
+    """Pixels of long straight ruling lines (horizontal and vertical ink runs of 0.3 inch or more)."""
+    ink = (gray < 140).astype(np.uint8)
+    n = max(10, int(dpi * 0.3))
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (n, 1)))
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, n)))
+    return np.asarray((np.asarray(horiz) > 0) | (np.asarray(vert) > 0))
+
+
+def break_rules(img: np.ndarray, dpi: int, rng: random.Random, count: int) -> None:
+    """Gaps of 1-4 mm in ruling lines, ``count`` of them, as a worn photocopier drum leaves; about
+    one in four is a longer faint stretch (5-20 mm, grey) instead."""
+    mask = rule_mask(img, dpi)
+    ys, xs = np.nonzero(mask)
+    if not ys.size:
+        return
+    mm = dpi / 25.4
+    for _ in range(count):
+        i = rng.randrange(ys.size)
+        y, x = int(ys[i]), int(xs[i])
+        faint = rng.random() < 0.25
+        g, t = int(rng.uniform(5, 20) * mm if faint else rng.uniform(1, 4) * mm), max(2, int(0.4 * mm))
+        horizontal = mask[y, max(0, x - 3) : x + 4].all()
+        box = (
+            (slice(max(0, y - t), y + t + 1), slice(x, x + g))
+            if horizontal
+            else (slice(y, y + g), slice(max(0, x - t), x + t + 1))
+        )
+        img[box][mask[box]] = rng.uniform(150, 190) if faint else rng.uniform(200, 245)
+
+
+def add_specks(img: np.ndarray, dpi: int, rng: random.Random, count: int) -> None:
+    """Small dark dots a few millimetres from the printed text (dust, toner)."""
+    ys, xs = np.nonzero(img < 110)
+    if not ys.size:
+        return
+    h, w = img.shape
+    mm = dpi / 25.4
+    for _ in range(count):
+        i = rng.randrange(ys.size)
+        y = int(ys[i] + rng.uniform(-6, 6) * mm)
+        x = int(xs[i] + rng.uniform(-6, 6) * mm)
+        if 0 <= y < h and 0 <= x < w:
+            r = max(1, round(rng.uniform(0.08, 0.25) * mm))
+            cv2.circle(img, (x, y), r, rng.uniform(30, 120), -1)
+
+
+def uneven_light(img: np.ndarray, rng: random.Random, strength: float) -> np.ndarray:
+    """Lighting that varies smoothly over the page, darker by up to ``strength``."""
+    h, w = img.shape
+    coarse = np.array([[rng.random() for _ in range(4)] for _ in range(5)], dtype=np.float64)
+    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    field = (field - field.min()) / max(1e-6, float(field.max() - field.min()))
+    return np.asarray(img * (1.0 - strength * field))
+
+
+def degrade(
+    gray: np.ndarray,
+    dpi: int,
+    rng: random.Random,
+    harsh: bool = False,
+    *,
+    broken_rules: int = 0,
+    specks: int = 0,
+    lighting: float = 0.0,
+) -> np.ndarray:
+    """A scanner's view of a clean page image.
+
+    ``broken_rules`` gaps in ruling lines, ``specks`` dots near the text and ``lighting`` (0-1)
+    uneven lighting are extra damage for stress sets; at their defaults the result is as before.
+    """
     h, w = gray.shape
     img: np.ndarray = gray.astype(np.float64)
+    if broken_rules:
+        break_rules(img, dpi, rng, broken_rules)
+    if specks:
+        add_specks(img, dpi, rng, specks)
     # a faint stretch of one ruling line: the darkest long row of ink, lightened over a quarter page
     rows = np.flatnonzero((img < 128).mean(axis=1) > 0.5)
     if rows.size:
@@ -56,6 +129,8 @@ def degrade(gray: np.ndarray, dpi: int, rng: random.Random, harsh: bool = False)
     k = 3 if harsh else (rng.choice([1, 3]) if dpi >= 250 else 1)
     if k > 1:
         img = cv2.GaussianBlur(img, (k, k), 0.9 if harsh else 0.6)
+    if lighting:
+        img = uneven_light(img, rng, lighting)
     sigma = rng.uniform(8, 14) if harsh else rng.uniform(3, 6)
     img = img + np.random.default_rng(rng.randrange(1 << 30)).normal(0, sigma, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)

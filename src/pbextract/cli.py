@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pbextract import __version__
 from pbextract.batch import EXIT_FILE_ERRORS, BatchOptions, Limits, UsageError, run_batch
@@ -95,3 +96,64 @@ def inspect(
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+@app.command()
+def review(
+    out: Annotated[Path, typer.Argument(help="an output folder of `pbextract run`")],
+    port: Annotated[int, typer.Option("--port", "-p", help="port to listen on")] = 8765,
+    reviewer: Annotated[str, typer.Option("--reviewer", help="name recorded with each decision")] = "",
+    host: Annotated[str, typer.Option("--host", help="address to listen on (not loopback: reachable by others)")] = (
+        "127.0.0.1"
+    ),
+    pdf_root: Annotated[
+        Path | None, typer.Option("--pdf-root", help="folder the run's input paths are relative to (default: here)")
+    ] = None,
+) -> None:
+    """Review the flagged fields of OUT in the browser; decisions go to OUT/corrections.jsonl."""
+    import getpass
+
+    import uvicorn
+
+    from pbextract.review.app import Settings, create_app, is_loopback
+
+    if not (out / "records.jsonl").is_file():
+        raise typer.BadParameter(f"{out}: no records.jsonl (not an output folder)", param_hint="OUT")
+    if not is_loopback(host):
+        err.print(f"[yellow]warning[/yellow] listening on {host}: anyone who can reach it can change this review")
+    settings = Settings(
+        out=out, host=host, port=port, reviewer=reviewer or getpass.getuser(), pdf_root=(pdf_root or Path.cwd())
+    )
+    web = create_app(settings)
+    missing = web.state.pages.missing()
+    if missing:
+        err.print(
+            f"[yellow]warning[/yellow] {len(missing)} source PDFs not found (page images unavailable); see --pdf-root"
+        )
+    progress = web.state.store.progress()
+    shown = f"[{host}]" if ":" in host else host
+    err.print(
+        f"reviewing {out}: {progress['reviewed']} of {progress['total']} flags reviewed; "
+        f"open http://{shown}:{port}/  (Ctrl+C stops)"
+    )
+    uvicorn.run(web, host=host, port=port, log_level="warning", server_header=False)
+
+
+@app.command("apply")
+def apply_cmd(out: Annotated[Path, typer.Argument(help="an output folder with corrections.jsonl")]) -> None:
+    """Write OUT/reviewed/: records.jsonl and the Parquet tables with the review's corrections applied."""
+    from pbextract.review.apply import apply_folder
+
+    if not (out / "records.jsonl").is_file():
+        raise typer.BadParameter(f"{out}: no records.jsonl (not an output folder)", param_hint="OUT")
+    result = apply_folder(out)
+    edited = sum(len(r.corrected_fields) for r in result.records)
+    err.print(
+        f"{len(result.records)} records ({edited} fields edited), {len(result.rejected)} rejected, "
+        f"{len(result.stale)} stale, {len(result.unknown)} unknown -> {out / 'reviewed'}"
+    )
+    for c in result.stale:
+        detail = f"{c.record_id} {c.field}: decided on {c.previous!r}, the extraction has changed since"
+        err.print(f"[yellow]stale[/yellow] {escape(detail)}")
+    for c in result.unknown:
+        err.print(f"[yellow]unknown[/yellow] {escape(f'{c.record_id} {c.field}')}: no such record or field")

@@ -27,6 +27,9 @@ class Flag(BaseModel):
     confidence: float = Field(ge=0, le=1)
     reason: str = Field(description="short code, e.g. low_ocr_confidence, plan_exceeds_budget")
     text: str | None = Field(description="what was read")
+    header_bbox: BBox | None = Field(
+        default=None, description="the field's column header or label cell, when on the same page (shown in the crop)"
+    )
     crop: str | None = Field(
         default=None, description="PNG of the cell for review, relative to the output folder, unique per flag"
     )

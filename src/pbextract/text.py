@@ -5,6 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Radicals a font shares with a whole character, so a text layer may name the radical's code point
+# (⽬ for 目, ⻚ for 页): the Kangxi block folds by NFKC, the supplement's simplified forms by table.
+_RADICAL_SUPPLEMENT = str.maketrans(
+    "⺠⻚⻝⻔⻅⻓⻢⻋⻉⻛⻜⻥⻦⻩⻬⻮⻰⻳⻙⻆⻘⻨⻤⻄",
+    "民页食门见长马车贝风飞鱼鸟黄齐齿龙龟韦角青麦鬼西",
+)
+_KANGXI = re.compile("[\u2f00-\u2fd5]")
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -20,6 +27,12 @@ def join_lines(lines: list[str]) -> str:
             out += " "
         out += line
     return unicodedata.normalize("NFC", out)
+
+
+def fold_radicals(text: str) -> str:
+    """Radical code points that stand for whole characters, as those characters."""
+    text = text.translate(_RADICAL_SUPPLEMENT)
+    return _KANGXI.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def compact(text: str) -> str:

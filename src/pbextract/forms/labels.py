@@ -108,6 +108,17 @@ def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:
     return _CHOICES[wording] if wording else None
 
 
+# 二级指标 names under each 一级指标 (the national indicator framework)
+LEVELS: dict[str, frozenset[str]] = {
+    "产出指标": frozenset({"数量指标", "质量指标", "时效指标", "成本指标"}),
+    "效益指标": frozenset({"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"}),
+    "满意度指标": frozenset({"服务对象满意度指标", "服务对象满意度", "满意度指标"}),
+    "成本指标": frozenset({"经济成本指标", "社会成本指标", "生态环境成本指标"}),
+}
+LEVEL1 = frozenset(LEVELS)
+LEVEL2 = frozenset().union(*LEVELS.values())
+
+
 _UNIT_IN_LABEL = re.compile(r"[(（]\s*(万元|元|千元|亿元)\s*[)）]")
 
 

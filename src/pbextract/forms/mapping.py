@@ -26,7 +26,7 @@ from pbextract.forms.values import (
 )
 from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
-from pbextract.text import compact
+from pbextract.text import compact, join_lines
 
 _GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
@@ -76,6 +76,7 @@ class Mapped(BaseModel):
     sources: dict[str, Cell] = Field(default_factory=dict)
     unparsed: list[str] = Field(default_factory=list)  # field paths whose printed text did not parse
     repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code was put right
+    headers: dict[str, Cell] = Field(default_factory=dict)  # field path -> its column header or label cell
     spanning: list[str] = Field(default_factory=list)  # fields of a cell that covers two indicator columns
 
 
@@ -92,9 +93,11 @@ class _Columns:
 
     def __init__(self) -> None:
         self.ranges: dict[Label, tuple[float, float]] = {}
+        self.cells: dict[Label, Cell] = {}
 
     def add(self, label: Label, cell: Cell) -> None:
         self.ranges[label] = (cell.bbox[0], cell.bbox[2])
+        self.cells[label] = cell
 
     def spanned(self, row: Row, index: int) -> list[str]:
         """Field paths of indicator ``index`` read from a cell that starts in ``row`` and covers most of
@@ -127,6 +130,7 @@ class _Mapper:
         self.sources: dict[str, Cell] = {}
         self.unparsed: list[str] = []
         self.repaired: list[str] = []
+        self.headers: dict[str, Cell] = {}
         self.spanning: list[str] = []
         self.goals: list[str] = []
         self.indicators: list[dict[str, Any]] = []
@@ -231,6 +235,7 @@ class _Mapper:
                 self._fund_use([value])
             elif label == Label.GOALS:
                 self._goal_row(cells[i + 1 :])
+            self.headers.update({p: cells[i] for p, c in self.sources.items() if c is value})
 
     def _fund_use(self, cells: list[Cell]) -> None:
         if cells:
@@ -263,6 +268,8 @@ class _Mapper:
                 by_col.setdefault(col, []).append(cell)
         if not any(c.text for c, start in zip(row.cells, row.starts, strict=True) if start):
             return  # nothing of its own: a sliver row under merged cells (a browser's cut-off box)
+        if self._rest_of_split_row(row, by_col):
+            return
         i = len(self.indicators)
         self.spanning += self.columns.spanned(row, i)
 
@@ -273,15 +280,65 @@ class _Mapper:
             ind[key] = text if key in _REQUIRED_TEXT else text or None
             if cells:
                 self.sources[f"indicators.{i}.{key}"] = cells[0]
+                self._header_of(f"indicators.{i}.{key}", label, row.page)
         value_cells = sorted(by_col.get(Label.VALUE, []), key=lambda c: c.bbox[0])
         parsed = self._value(value_cells)
         if not parsed.parsed:
             self.unparsed.append(f"indicators.{i}.value")
         ind.update(parsed.model_dump(exclude={"parsed"}))
-        if value_cells:
-            for key in ("operator", "value", "unit", "value_text"):
-                self.sources[f"indicators.{i}.{key}"] = value_cells[0]
+        for key, (cell, label) in self._value_sources(value_cells).items():
+            self.sources[f"indicators.{i}.{key}"] = cell
+            self._header_of(f"indicators.{i}.{key}", label, row.page)
         self.indicators.append(ind)
+
+    def _rest_of_split_row(self, row: Row, by_col: dict[Label, list[Cell]]) -> bool:
+        """The first row after a page break that holds no name and no value is the rest of the row
+        the break cut (a browser splits a tall row): its text continues the previous indicator's."""
+        if not self.indicators or self.indicators[-1]["page"] == row.page:
+            return False
+        if any(c.text for label in (Label.LEVEL3, Label.VALUE) for c in by_col.get(label, [])):
+            return False
+        previous = self.indicators[-1]
+        for key, label in _INDICATOR_TEXT:
+            rest = "".join(
+                c.text for c, start in zip(row.cells, row.starts, strict=True) if start and c in by_col.get(label, [])
+            )
+            if rest and key not in ("level1", "level2"):
+                previous[key] = join_lines([previous[key] or "", rest])
+        return True
+
+    def _header_of(self, path: str, label: Label, page: int) -> None:
+        """The column header cell of a field, when it is printed on the field's page."""
+        assert self.columns is not None
+        header = self.columns.cells.get(label)
+        if header is None and label in _VALUE_PARTS:
+            header = self.columns.cells.get(Label.VALUE)
+        if header is not None and header.page == page:
+            self.headers[path] = header
+
+    def _value_sources(self, cells: list[Cell]) -> dict[str, tuple[Cell, Label]]:
+        """The cell each part of an indicator value was read from: form 2's operator, value and unit
+        from the 符号, 值 and 单位 cells (by the sub-header, else in printed order); a text target
+        from its own cell; form 1's single cell for all."""
+        assert self.columns is not None
+        if not cells:
+            return {}
+        if len(cells) == 1:
+            return {k: (cells[0], Label.VALUE) for k in ("operator", "value", "unit", "value_text")}
+        has_parts = any(p in self.columns.ranges for p in _VALUE_PARTS)
+        slots: dict[Label, Cell] = {}
+        for n, cell in enumerate(cells):
+            part = self.columns.column_of(cell, _VALUE_PARTS) if has_parts else None
+            slots.setdefault(part or _VALUE_PARTS[min(n, 2)], cell)
+        first = slots.get(Label.VALUE_OP, cells[0])
+        out = {
+            "operator": (first, Label.VALUE_OP),
+            "value": (slots.get(Label.VALUE_NUM, first), Label.VALUE_NUM),
+            "unit": (slots.get(Label.VALUE_UNIT, first), Label.VALUE_UNIT),
+        }
+        text_cell = next((c for c in reversed(cells) if c.text), first) if compact(first.text) == TEXT_MARK else first
+        out["value_text"] = (text_cell, Label.VALUE)
+        return out
 
     def _value(self, cells: list[Cell]) -> ParsedValue:
         """Form 1: one value cell. Form 2: the 符号/值/单位 cells, placed by the sub-header when
@@ -335,7 +392,12 @@ class _Mapper:
             **{k: v for k, v in f.items() if k in Record.model_fields},
         )
         return Mapped(
-            record=record, sources=self.sources, unparsed=self.unparsed, repaired=self.repaired, spanning=self.spanning
+            record=record,
+            sources=self.sources,
+            unparsed=self.unparsed,
+            repaired=self.repaired,
+            headers=self.headers,
+            spanning=self.spanning,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pbextract.forms.labels import Label, match_label
+from pbextract.forms.labels import HEADER_LABELS, LEVEL1, LEVEL2, Label, match_label
 from pbextract.stages import PageTable, ProjectTable, Row, TextLine
 from pbextract.text import compact
 
@@ -63,7 +63,24 @@ def stitch(tables: list[PageTable]) -> tuple[list[ProjectTable], list[PageTable]
 
 
 def _continues(current: ProjectTable, t: PageTable) -> bool:
-    return t.page == current.pages[-1] + 1 and all(is_furniture(line) for line in t.above)
+    """A table at the top of the next page continues the open one when nothing but page furniture
+    stands above it, or when it opens with the repeated indicator header (text above it is then a
+    merged cell's clipped overflow or a running head, not a new table's title)."""
+    if t.page != current.pages[-1] + 1:
+        return False
+    return all(is_furniture(line) or _level_name(line) for line in t.above) or _opens_with_header(t)
+
+
+def _level_name(line: TextLine) -> bool:
+    """A 一级/二级 name alone above a continued table: the clipped text of a merged cell that
+    crosses the page break, as a spreadsheet prints it."""
+    return compact(line.text) in LEVEL1 | LEVEL2
+
+
+def _opens_with_header(t: PageTable) -> bool:
+    first = min((c.row for c in t.cells), default=0)
+    labels = {match_label(c.text) for c in t.cells if c.row == first}
+    return len(labels & HEADER_LABELS) >= 3
 
 
 def fill_merged(values: list[str], pages: list[int], breaks_only: bool = False) -> list[str]:

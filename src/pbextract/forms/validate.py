@@ -6,27 +6,20 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+from pbextract.forms.labels import LEVEL1, LEVEL2, LEVELS
 from pbextract.forms.mapping import Mapped
 from pbextract.forms.structure import structure_findings
 from pbextract.forms.values import PROJECT_CODE
 from pbextract.schema import Flag, Indicator, Record
 from pbextract.stages import Cell
 
-# 二级指标 names under each 一级指标 (the national indicator framework)
-LEVELS: dict[str, frozenset[str]] = {
-    "产出指标": frozenset({"数量指标", "质量指标", "时效指标", "成本指标"}),
-    "效益指标": frozenset({"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"}),
-    "满意度指标": frozenset({"服务对象满意度指标", "服务对象满意度", "满意度指标"}),
-    "成本指标": frozenset({"经济成本指标", "社会成本指标", "生态环境成本指标"}),
-}
-LEVEL1 = frozenset(LEVELS)
-LEVEL2 = frozenset().union(*LEVELS.values())
 LOW_CONFIDENCE = 0.80
 _PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
 
 
 def _flag(m: Mapped, path: str, reason: str, confidence: float = 0.5, text: str | None = None) -> Flag:
     cell: Cell | None = m.sources.get(path)
+    header = m.headers.get(path)
     return Flag(
         field=path,
         page=cell.page if cell else m.record.page_start,
@@ -34,6 +27,7 @@ def _flag(m: Mapped, path: str, reason: str, confidence: float = 0.5, text: str 
         confidence=min(confidence, cell.confidence) if cell else confidence,
         reason=reason,
         text=text if text is not None else (cell.text if cell else None),
+        header_bbox=header.bbox if cell and header and header.page == cell.page else None,
     )
 
 

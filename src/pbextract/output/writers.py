@@ -100,35 +100,60 @@ def _money(v: Decimal | None) -> Decimal | None:
 
 
 ROWS_PER_GROUP = 50_000
+_TABLES = {"projects": PROJECTS, "indicators": INDICATORS, "flags": FLAGS}
+
+
+class _Tables:
+    """The projects, indicators and flags Parquet tables, written a row group at a time under temporary
+    names and renamed into place by ``close``."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.tmp = {name: out / f".{name}.parquet.tmp" for name in _TABLES}
+        self.writers = {name: pq.ParquetWriter(self.tmp[name], schema) for name, schema in _TABLES.items()}
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+
+    def add(self, record: Record) -> None:
+        self.rows["projects"].append(_project_row(record))
+        self.rows["indicators"] += _indicator_rows(record)
+        self.rows["flags"] += _flag_rows(record)
+        for name, rows in self.rows.items():
+            if len(rows) >= ROWS_PER_GROUP:
+                self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        self.writers[name].write_table(pa.Table.from_pylist(self.rows[name], schema=_TABLES[name]))
+        self.rows[name].clear()
+
+    def close(self) -> None:
+        for name in _TABLES:
+            self._flush(name)
+            self.writers[name].close()
+            os.replace(self.tmp[name], self.out / f"{name}.parquet")
+
+
+def write_tables(out: Path, records: Iterable[Record]) -> None:
+    """The projects, indicators and flags Parquet tables of ``records``, in ``out``."""
+    tables = _Tables(out)
+    for record in records:
+        tables.add(record)
+    tables.close()
 
 
 def write_combined(out: Path, records: Iterable[Record]) -> int:
-    """records.jsonl, projects/indicators/flags.parquet and record.schema.json in ``out`` from ``records``
-    (streamed: memory stays flat in their number). Returns the number of records."""
-    atomic_write(
-        out / "record.schema.json", json.dumps(Record.model_json_schema(), ensure_ascii=False, indent=2).encode()
-    )
-    tables = {"projects": PROJECTS, "indicators": INDICATORS, "flags": FLAGS}
-    tmp = {name: out / f".{name}.parquet.tmp" for name in tables}
-    writers = {name: pq.ParquetWriter(tmp[name], schema) for name, schema in tables.items()}
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+    """records.jsonl, the Parquet tables and record.schema.json in ``out`` from ``records`` (streamed:
+    memory stays flat in their number). Returns the number of records."""
+    schema = json.dumps(Record.model_json_schema(), ensure_ascii=False, indent=2)
+    atomic_write(out / "record.schema.json", schema.encode())
+    tables = _Tables(out)
     n = 0
     jsonl_tmp = out / ".records.jsonl.tmp"
     with open(jsonl_tmp, "w", encoding="utf-8") as jsonl:
         for record in records:
             jsonl.write(record.model_dump_json() + "\n")
-            rows["projects"].append(_project_row(record))
-            rows["indicators"] += _indicator_rows(record)
-            rows["flags"] += _flag_rows(record)
+            tables.add(record)
             n += 1
-            for name, batch in rows.items():
-                if len(batch) >= ROWS_PER_GROUP:
-                    writers[name].write_table(pa.Table.from_pylist(batch, schema=tables[name]))
-                    batch.clear()
-    for name, batch in rows.items():
-        writers[name].write_table(pa.Table.from_pylist(batch, schema=tables[name]))
-        writers[name].close()
-        os.replace(tmp[name], out / f"{name}.parquet")
+    tables.close()
     os.replace(jsonl_tmp, out / "records.jsonl")
     return n
 

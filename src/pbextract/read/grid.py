@@ -137,16 +137,19 @@ def _tables(segments: list[Segment], tol: Tolerance) -> list[list[Segment]]:
     return list(groups.values())
 
 
-def _covered(rules: list[Segment], pos: float, a: float, b: float, snap: float) -> float:
+def covered(rules: list[Segment], lo: float, hi: float) -> float:
+    """Length of lo..hi (along the rules) that ``rules`` cover."""
+    total, reach = 0.0, lo
+    for a, b in sorted((max(lo, s.start), min(hi, s.end)) for s in rules):
+        a = max(a, reach)
+        if b > a:
+            total, reach = total + b - a, b
+    return total
+
+
+def _share(rules: list[Segment], pos: float, a: float, b: float, snap: float) -> float:
     """Share of the span a..b at ``pos`` that rules cover."""
-    pieces = sorted((max(a, s.start), min(b, s.end)) for s in rules if abs(s.pos - pos) <= snap)
-    total, reach = 0.0, a
-    for lo, hi in pieces:
-        lo = max(lo, reach)
-        if hi > lo:
-            total += hi - lo
-            reach = hi
-    return total / (b - a) if b > a else 1.0
+    return covered([s for s in rules if abs(s.pos - pos) <= snap], a, b) / (b - a) if b > a else 1.0
 
 
 def _cells(group: list[Segment], tol: Tolerance) -> list[BBox]:
@@ -168,9 +171,9 @@ def _cells(group: list[Segment], tol: Tolerance) -> list[BBox]:
 
     for r in range(n_r):
         for c in range(n_c):
-            if c + 1 < n_c and _covered(vs, xs[c + 1], ys[r], ys[r + 1], tol.snap) < tol.cover:
+            if c + 1 < n_c and _share(vs, xs[c + 1], ys[r], ys[r + 1], tol.snap) < tol.cover:
                 parent[find(r * n_c + c)] = find(r * n_c + c + 1)
-            if r + 1 < n_r and _covered(hs, ys[r + 1], xs[c], xs[c + 1], tol.snap) < tol.cover:
+            if r + 1 < n_r and _share(hs, ys[r + 1], xs[c], xs[c + 1], tol.snap) < tol.cover:
                 parent[find(r * n_c + c)] = find((r + 1) * n_c + c)
     members: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_r):

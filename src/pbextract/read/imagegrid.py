@@ -7,19 +7,21 @@ segments, in PDF points, go to the same grid builder as a vector page's rules.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import cv2
 import numpy as np
 
-from pbextract.read.grid import IMAGE, Segment, build_grids
+from pbextract.read.grid import IMAGE, Segment, build_grids, covered
 from pbextract.read.imaging import PageImage
 from pbextract.stages import Grid
 
 _MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)
 _PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when it lies on a rule's line
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
-_REACH_PT = 12.0  # a piece of a broken rule lies within this of a long part of it
+_BRIDGE_PT = 30.0  # longest gap between two parts of a rule that pieces may bridge
+_BRIDGE_FILL = 0.5  # share of such a gap that pieces must cover
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:
@@ -53,23 +55,36 @@ def _segment(box: tuple[float, float, float, float], horizontal: bool, img: Page
 
 
 def rule_segments(img: PageImage) -> list[Segment]:
-    """Horizontal and vertical rules of the page image, in PDF points, with the short pieces of
-    broken rules: a piece counts when it lies on a long rule's line, between two of its parts or
-    within a gap's reach of one (a dashed-looking rule still separates its cells)."""
+    """Horizontal and vertical rules of the page image, in PDF points. A gap between two long parts
+    of one rule is bridged when short pieces of ink on the rule's line fill most of it (a rule
+    broken into dashes still separates its cells; a glyph's stroke on the line does not)."""
     mask = ink_mask(img.gray)
     out: list[Segment] = []
     for horizontal in (True, False):
         rules = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _MIN_RULE_PT)]
         pieces = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _PIECE_PT)]
-        out += rules + [p for p in pieces if _on_a_rule(p, rules)]
+        out += rules + _bridges(rules, pieces)
     return out
 
 
-def _on_a_rule(piece: Segment, rules: list[Segment]) -> bool:
-    ends = [r for r in rules if abs(r.pos - piece.pos) <= IMAGE.snap]
-    before = any(0 <= piece.start - r.end <= _REACH_PT for r in ends)
-    after = any(0 <= r.start - piece.end <= _REACH_PT for r in ends)
-    return before or after
+def _bridges(rules: list[Segment], pieces: list[Segment]) -> list[Segment]:
+    """Segments over the gaps between consecutive parts of a rule that short pieces mostly fill."""
+    out: list[Segment] = []
+    lines: list[list[Segment]] = []
+    for r in sorted(rules, key=lambda r: r.pos):
+        if lines and r.pos - lines[-1][-1].pos <= IMAGE.snap:
+            lines[-1].append(r)
+        else:
+            lines.append([r])
+    for line in lines:
+        pos = sum(r.pos for r in line) / len(line)
+        near = [p for p in pieces if abs(p.pos - pos) <= IMAGE.snap]
+        parts = sorted(line, key=lambda r: r.start)
+        for a, b in itertools.pairwise(parts):
+            gap = b.start - a.end
+            if 0 < gap <= _BRIDGE_PT and covered(near, a.end, b.start) >= _BRIDGE_FILL * gap:
+                out.append(Segment(a.horizontal, pos, a.end, b.start))
+    return out
 
 
 def find_image_grids(pdf_page: Any, img: PageImage) -> list[Grid]:

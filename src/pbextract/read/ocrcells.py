@@ -117,43 +117,39 @@ def _blobs(ink: np.ndarray, join: float) -> list[list[int]]:
     return blobs
 
 
-def _trim_specks(ink: np.ndarray, scale: float) -> tuple[tuple[int, int, int, int] | None, bool]:
+def _trim_specks(
+    ink: np.ndarray, scale: float, first_line: bool = True
+) -> tuple[tuple[int, int, int, int] | None, bool]:
     """The span (top, bottom, left, right) of a line's text without the specks at its ends, and
     whether a dropped speck sat close enough to the text to have been a character.
 
-    A speck is a blob smaller than a small glyph's dot: alone on its line, leading the text with a
-    gap (no text starts with a dot), or trailing it either far off or off the baseline (a real
-    ``。`` or ``.`` follows its glyph closely and sits on the baseline)."""
+    A speck is a blob smaller than a small glyph's dot: alone on its line, leading a cell's first
+    line with a gap (no text starts with a dot; a wrapped line may, where the renderer breaks before
+    a comma), or trailing the text far off (a real ``。`` or ``.`` follows its glyph closely). A
+    hairline bar against the cell's side is what the inset left of a skewed or thick rule."""
     blobs = _blobs(ink, 0.5 * scale)
     em = max(b[3] - b[2] for b in blobs)
     dot = _DOT_PT * scale
     width = ink.shape[1]
 
-    # a rule's remnant: a hairline bar against the cell's side, as tall as the line (a skewed or
-    # thick rule left by the inset)
     def remnant(b: list[int]) -> bool:
         return b[1] - b[0] < 0.15 * em and b[3] - b[2] >= 0.9 * em
+
+    def small(b: list[int]) -> bool:
+        return max(b[1] - b[0], b[3] - b[2]) < max(dot, 0.35 * em)
 
     while len(blobs) > 1 and blobs[0][0] == 0 and remnant(blobs[0]):
         blobs.pop(0)
     while len(blobs) > 1 and blobs[-1][1] >= width and remnant(blobs[-1]):
         blobs.pop()
-
-    def small(b: list[int]) -> bool:
-        return max(b[1] - b[0], b[3] - b[2]) < max(dot, 0.35 * em)
-
     if len(blobs) == 1 and max(blobs[0][1] - blobs[0][0], em) < dot:
         return None, False
     doubtful = False
-    while len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
+    while first_line and len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
         doubtful |= blobs[1][0] - blobs[0][1] < em
         blobs.pop(0)
-    while len(blobs) > 1 and small(blobs[-1]):
-        gap = blobs[-1][0] - blobs[-2][1]
-        on_baseline = blobs[-1][3] >= max(b[3] for b in blobs[:-1]) - 0.25 * em
-        if gap < 0.5 * em and on_baseline:
-            break
-        doubtful |= gap < em
+    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em:
+        doubtful |= blobs[-1][0] - blobs[-2][1] < em
         blobs.pop()
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
@@ -170,9 +166,10 @@ def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
     if x1 <= x0 or y1 <= y0:
         return [], False
     sub, ink = _ink(img, x0, y0, x1, y1)
-    out, doubtful = [], False
+    out: list[LineCrop] = []
+    doubtful = False
     for top, bottom in _ink_rows(ink, s):
-        span, doubt = _trim_specks(ink[top:bottom], s)
+        span, doubt = _trim_specks(ink[top:bottom], s, first_line=not out)
         doubtful |= doubt
         if span is not None:
             t, b, left, right = span

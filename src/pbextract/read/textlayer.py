@@ -6,7 +6,7 @@ from typing import Any
 
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, GridCell, TextLine
-from pbextract.text import squeeze_cjk_spaces
+from pbextract.text import fold_radicals, squeeze_cjk_spaces
 
 _SPACE_GAP = 0.3  # a gap wider than this share of the font size is a space
 _SEGMENT_GAP = 3.0  # a gap wider than this many font sizes splits a free line into segments
@@ -44,7 +44,7 @@ def line_text(line: list[Char]) -> str:
             out += " "
         out += c["text"]
         prev = c
-    return squeeze_cjk_spaces(" ".join(out.split()))
+    return squeeze_cjk_spaces(" ".join(fold_radicals(out).split()))
 
 
 def overflow_bottom(chars: list[Char], grid: Grid) -> float:

@@ -10,6 +10,7 @@ from pbextract.review.corrections import (
     corrections_path,
     latest_decisions,
     read_corrections,
+    value_at,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "corrections_path",
     "latest_decisions",
     "read_corrections",
+    "value_at",
 ]

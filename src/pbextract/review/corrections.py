@@ -135,6 +135,11 @@ def _get(data: Any, path: str) -> Any:
     return data
 
 
+def value_at(data: Any, path: str) -> Any:
+    """The value at a dotted field path of a record's JSON form; KeyError, IndexError or ValueError if none."""
+    return _get(data, path)
+
+
 def _set(data: Any, path: str, value: Any) -> None:
     *parents, last = _steps(path)
     for step in parents:

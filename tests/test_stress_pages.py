@@ -1,0 +1,59 @@
+"""Pages made by other renderers (LibreOffice, Chromium), other templates and a damaged scan:
+their extraction equals the truth field by field, and a wrong OCR reading never passes unflagged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pbextract.pipeline import FileResult, extract_file
+from pbextract.score import score_file
+from tests.conftest import ROOT, assert_equals_truth, expected_records
+
+STRESS = ROOT / "tests" / "data" / "stress"
+DIGITAL = [
+    "chromium-form2.pdf",  # separate cell borders, a row cut by the page break, header repeated
+    "libreoffice-form1.pdf",  # 第二部分 form, bottom-aligned merged text, print-title header
+    "reportlab-form1-top.pdf",  # top-aligned merged 一级/二级 text over a page break
+]
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, FileResult]:
+    return {p.name: extract_file(p) for p in sorted(STRESS.glob("*.pdf"))}
+
+
+@pytest.mark.parametrize("name", DIGITAL)
+def test_other_renderers_equal_truth(name: str, results: dict[str, FileResult]) -> None:
+    assert_equals_truth(STRESS / name, results[name])
+    assert all(r.flags == [] for r in results[name].records)
+
+
+def test_unknown_template_is_a_flagged_record(results: dict[str, FileResult]) -> None:
+    """A project table of neither known form (实施单位, 财政拨款/其他资金/合计 rows, 年度总体目标,
+    no 指标值 sub-columns) is read by its labels, with ``form`` null and an ``unknown_form`` flag."""
+    result = results["unknown-form.pdf"]
+    assert_equals_truth(STRESS / "unknown-form.pdf", result)
+    (record,) = result.records
+    assert record.form is None
+    assert [f.reason for f in record.flags] == ["unknown_form"]
+    assert record.project_name and record.budget_total is not None and record.indicators
+
+
+def test_damaged_scan_wrong_fields_are_flagged(results: dict[str, FileResult]) -> None:
+    """170 dpi, broken and faint rules, specks, JPEG: nearly every field right, none wrong unflagged."""
+    pdf = STRESS / "scan-realistic-form1.pdf"
+    got = [json.loads(r.model_dump_json()) for r in results[pdf.name].records]
+    score = score_file(expected_records(pdf), got, fold=True)
+    flagged = {(r["project_code"], f["field"]) for r in got for f in r["flags"]}
+    assert score.indicator_recall == 1.0
+    assert score.accuracy >= 0.97, score.mismatches
+    assert [m for m in score.mismatches if (m.project_code, m.field) not in flagged] == []
+    assert got[0]["form"] == "project_target_table"
+
+
+def test_stress_pages_are_committed() -> None:
+    assert {p.name for p in STRESS.glob("*.pdf")} == {*DIGITAL, "unknown-form.pdf", "scan-realistic-form1.pdf"}
+    assert all(Path(str(p).replace(".pdf", ".expected.jsonl")).is_file() for p in STRESS.glob("*.pdf"))
