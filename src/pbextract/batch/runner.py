@@ -135,8 +135,10 @@ class _Run:
         try:
             self._checkpoint()
             self._read(todo)
-            if self.status == "running":
-                self.status = "interrupted" if any(i.entry is None for i in self.items) else "complete"
+            if self.status != "stopped":
+                pending = any(i.entry is None for i in self.items)
+                self.status = "interrupted" if pending else "complete"
+                self.reason = self.reason if pending else None
             self._checkpoint()
         except KeyboardInterrupt:
             self.status, self.reason = "interrupted", "stopped at once (second Ctrl-C)"
