@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from pbextract.score import score_file
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 DIGITAL = sorted(p for p in SAMPLES.glob("*.pdf") if not p.stem.endswith(("-scan", "-ocr")))
+IMAGE_SAMPLES = [SAMPLES / "mixed-scan.pdf", SAMPLES / "mixed-ocr.pdf"]
 
 
 def expected_records(pdf: Path) -> list[dict[str, Any]]:
@@ -36,3 +39,57 @@ def assert_equals_truth(pdf: Path, result: FileResult, fold: bool = False) -> No
 @pytest.fixture(scope="session")
 def extracted() -> dict[str, FileResult]:
     return {p.name: extract_file(p) for p in DIGITAL}
+
+
+@pytest.fixture(scope="session")
+def image_results() -> dict[str, FileResult]:
+    return {p.name: extract_file(p) for p in IMAGE_SAMPLES}
+
+
+@pytest.fixture(scope="session")
+def batch_out(
+    tmp_path_factory: pytest.TempPathFactory,
+    extracted: dict[str, FileResult],
+    image_results: dict[str, FileResult],
+) -> Path:
+    """An output folder of every sample plus a folder holding the same PDF under two names and two
+    different PDFs (other bytes, same tables) under the same base name."""
+    from pbextract import extract_many
+
+    root = tmp_path_factory.mktemp("batch")
+    (root / "in" / "a").mkdir(parents=True)
+    (root / "in" / "b").mkdir()
+    data = (SAMPLES / "yantai.pdf").read_bytes()
+    (root / "in" / "a" / "yantai.pdf").write_bytes(data)
+    (root / "in" / "a" / "yantai-copy.pdf").write_bytes(data)
+    (root / "in" / "b" / "yantai.pdf").write_bytes(data + b"\n% another file\n")
+    more = extract_many(sorted((root / "in").rglob("*.pdf")), workers=1)
+    return write_out(root / "out", [*extracted.values(), *image_results.values(), *more])
+
+
+def write_out(out: Path, results: list[FileResult]) -> Path:
+    """The combined outputs ``pbextract run`` would write for these results (without crops or units),
+    and a manifest listing each file's sha256 and status."""
+    from pbextract.output.writers import write_combined
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_combined(out, [record for result in results for record in result.records])
+    files = [{"path": r.path, "sha256": r.sha256, "status": r.status} for r in results]
+    (out / "manifest.json").write_text(json.dumps({"files": files}, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL server; the tests that need one skip without the binaries,
+    except in CI (``CI`` set), where they must run."""
+    from tests.pgserver import postgres_server, server_bin
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        reason = "no PostgreSQL server binaries (apt-get install postgresql)"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(reason + " in CI, where the Postgres tests must run")
+        pytest.skip(reason)
+    with postgres_server(bin_dir) as url:
+        yield url

@@ -49,4 +49,5 @@ def test_non_project_tables_are_not_records(extracted: dict[str, FileResult]) ->
     """The summary table at the front of the 烟台 sample is a table, but not a project table."""
     result = extracted["yantai.pdf"]
     assert result.other_tables >= 1
+    assert "page 3" in result.other_table_notes[0] and "项目名称" in result.other_table_notes[0]
     assert len(result.records) == len(expected_records(Path("samples/yantai.pdf")))

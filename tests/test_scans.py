@@ -11,7 +11,7 @@ from PIL import Image
 
 from pbextract.forms.values import parse_value_parts, repair_code
 from pbextract.output.crops import write_crops
-from pbextract.pipeline import FileResult, extract_file
+from pbextract.pipeline import FileResult
 from pbextract.read import layercheck
 from pbextract.read.grid import find_grids
 from pbextract.read.imagegrid import find_image_grids
@@ -19,17 +19,11 @@ from pbextract.read.imaging import PageImage, estimate_skew, page_image, render,
 from pbextract.read.layercheck import LAYER_CONFIDENCE, checked_cells
 from pbextract.read.ocr.ctc import FoldedDecoder
 from pbextract.read.ocr.engine import OcrEngine, Recognised
+from pbextract.read.ocrcells import ocr_cells
 from pbextract.read.textlayer import read_cells
 from pbextract.schema import Flag
 from pbextract.stages import Cell, Grid, PageKind
-from tests.conftest import SAMPLES, assert_equals_truth
-
-IMAGE_SAMPLES = [SAMPLES / "mixed-scan.pdf", SAMPLES / "mixed-ocr.pdf"]
-
-
-@pytest.fixture(scope="module")
-def image_results() -> dict[str, FileResult]:
-    return {p.name: extract_file(p) for p in IMAGE_SAMPLES}
+from tests.conftest import IMAGE_SAMPLES, SAMPLES, assert_equals_truth
 
 
 @pytest.mark.parametrize("pdf", IMAGE_SAMPLES, ids=lambda p: p.name)
@@ -64,11 +58,11 @@ class ScriptedEngine:
 
     name = "scripted"
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, score: float = 0.99) -> None:
+        self.text, self.score = text, score
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
-        return [Recognised(text=self.text, score=0.99) for _ in crops]
+        return [Recognised(text=self.text, score=self.score) for _ in crops]
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +77,17 @@ def ocrd_page() -> tuple[list[dict[str, object]], PageImage, Grid]:
 def test_text_layer_that_disagrees_is_replaced_by_ocr(
     ocrd_page: tuple[list[dict[str, object]], PageImage, Grid],
 ) -> None:
+    """Our reading wins; where it is unsure, the layer's disagreement lowers it further."""
     chars, img, grid = ocrd_page
-    cells = checked_cells(img, grid, chars, ScriptedEngine("错"))
-    assert all(c.source == "ocr" for c in cells)
-    assert all(c.text == "错" * len(c.lines) and c.confidence < 0.99 for c in cells if c.text)
+    for score in (0.99, 0.9):
+        engine = ScriptedEngine("错", score)
+        ours = ocr_cells(img, grid, engine)
+        checked = checked_cells(img, grid, chars, engine)
+        assert all(c.source == "ocr" and c.text == "错" * len(c.lines) for c in checked if c.text)
+        for mine, c in zip(ours, checked, strict=True):
+            sure = mine.confidence >= layercheck.SURE
+            assert c.confidence == pytest.approx(mine.confidence * (1 if sure else layercheck.DISAGREE_FACTOR))
+        assert any(m.confidence >= layercheck.SURE for m in ours if m.text) == (score >= layercheck.SURE)
 
 
 def test_text_layer_that_agrees_is_used(

@@ -1,4 +1,5 @@
-"""Command line: ``pbextract run INPUT... -o OUT`` over files and folders; ``pbextract inspect``."""
+"""Command line: ``pbextract run INPUT... -o OUT`` over files and folders; ``pbextract inspect``;
+``pbextract load OUT`` into a warehouse and ``pbextract ddl`` for its tables."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.markup import escape
 from pbextract import __version__
 from pbextract.batch import EXIT_FILE_ERRORS, BatchOptions, Limits, UsageError, run_batch
 from pbextract.errors import InputError
+from pbextract.load.ddl import Dialect
 from pbextract.pipeline import image_page_tables, page_tables
 from pbextract.read.ocr.engine import default_engine
 from pbextract.stages import PageKind
@@ -90,6 +92,41 @@ def inspect(
         raise typer.Exit(EXIT_FILE_ERRORS) from exc
     out = {"page": info.model_dump(mode="json"), "tables": [t.model_dump(mode="json") for t in tables]}
     typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+@app.command("load")
+def load_command(
+    out: Annotated[Path, typer.Argument(help="an output folder of `pbextract run`")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="a DuckDB file (default: OUT/warehouse.duckdb), or a postgresql:// URL")
+    ] = None,
+) -> None:
+    """Load OUT into a warehouse: tables projects, indicators, flags and their *_reviewed views (corrections
+    applied). Each PDF's rows are replaced as a whole, in one transaction, so loading twice changes nothing."""
+    from pbextract.load.source import LoadError
+    from pbextract.load.warehouse import load
+
+    try:
+        report = load(out, db)
+    except LoadError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(EXIT_FILE_ERRORS) from exc
+    for name, counts in report.tables.items():
+        err.print(f"{name}: {counts.deleted} rows deleted, {counts.inserted} inserted")
+    err.print(
+        f"{report.pdfs} PDFs loaded; corrections: {report.rejected} records rejected, "
+        f"{report.stale} stale, {report.unknown} unknown"
+    )
+
+
+@app.command()
+def ddl(
+    dialect: Annotated[Dialect, typer.Option("--dialect", help="SQL dialect")] = Dialect.DUCKDB,
+) -> None:
+    """Print the warehouse tables' DDL (what `pbextract load` creates)."""
+    from pbextract.load.ddl import ddl as statements
+
+    typer.echo(statements(dialect), nl=False)
 
 
 @app.command()

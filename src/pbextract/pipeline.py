@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from pbextract.errors import InputError
 from pbextract.forms.mapping import map_table
-from pbextract.forms.repair import stitch
+from pbextract.forms.repair import not_a_project, stitch
 from pbextract.forms.validate import validate
 from pbextract.read.grid import find_grids
 from pbextract.read.imagegrid import find_image_grids
@@ -35,6 +35,7 @@ class FileResult(BaseModel):
     page_kinds: dict[str, int] = Field(default_factory=dict)
     records: list[Record] = Field(default_factory=list)
     other_tables: int = 0
+    other_table_notes: list[str] = Field(default_factory=list)  # why each was not read as a project table
     seconds: float = 0.0
     status: str = "ok"  # ok | partial (some pages failed) | error (nothing read, or every page failed)
     error: str | None = None
@@ -166,6 +167,7 @@ def _extract(
     result.page_kinds = dict(kinds)
     projects, others = stitch(tables)
     result.other_tables = len(others)
+    result.other_table_notes = [not_a_project(t) for t in others]
     name = PurePath(result.path).name
     for project in projects:
         mapped = map_table(project, name, doc.sha256)

@@ -36,6 +36,7 @@ class FileEntry(BaseModel):
     records: int = 0
     flags: int = 0
     other_tables: int = 0
+    other_table_notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0
     status: str = "ok"
     error: str | None = None

@@ -62,6 +62,16 @@ def stitch(tables: list[PageTable]) -> tuple[list[ProjectTable], list[PageTable]
     return projects, others
 
 
+def not_a_project(t: PageTable) -> str:
+    """Why a table was not read as (part of) a project table, for the manifest."""
+    first = min((c.row for c in t.cells), default=0)
+    head = " | ".join(c.text[:20] for c in sorted(t.cells, key=lambda c: c.col) if c.row == first and c.text)
+    return (
+        f"page {t.page}: no project code or title starts it and it does not continue a project table "
+        f"on the page before (first row: {head[:80] or 'empty'})"
+    )
+
+
 def _continues(current: ProjectTable, t: PageTable) -> bool:
     """A table at the top of the next page continues the open one when nothing but page furniture
     stands above it, or when it opens with the repeated indicator header (text above it is then a

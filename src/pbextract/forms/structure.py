@@ -15,11 +15,11 @@ from collections import Counter
 from rapidfuzz import fuzz
 
 from pbextract.forms.values import OPERATORS, parse_value_cell
-from pbextract.schema import Indicator, Record
+from pbextract.schema import Indicator, Reason, Record
 from pbextract.stages import Cell
 from pbextract.text import compact
 
-Finding = tuple[str, str]  # (field path, reason)
+Finding = tuple[str, Reason]  # (field path, reason)
 
 _HEADER_WORDS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标确定依据", "评(扣)分标准", "评（扣）分标准")
 _NUMBERED = re.compile(r"(?:^|[^\d.．])(\d{1,2})[.、．]\D")

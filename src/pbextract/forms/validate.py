@@ -10,14 +10,14 @@ from pbextract.forms.labels import LEVEL1, LEVEL2, LEVELS
 from pbextract.forms.mapping import Mapped
 from pbextract.forms.structure import structure_findings
 from pbextract.forms.values import PROJECT_CODE
-from pbextract.schema import Flag, Indicator, Record
+from pbextract.schema import Flag, Indicator, Reason, Record
 from pbextract.stages import Cell
 
 LOW_CONFIDENCE = 0.80
 _PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
 
 
-def _flag(m: Mapped, path: str, reason: str, confidence: float = 0.5, text: str | None = None) -> Flag:
+def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: str | None = None) -> Flag:
     cell: Cell | None = m.sources.get(path)
     header = m.headers.get(path)
     return Flag(
@@ -112,7 +112,7 @@ def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
         if path.endswith((".operator", ".unit", ".value_text")) and _get(record, path) is None:
             continue
         if path not in already and cell.confidence < LOW_CONFIDENCE:
-            reason = "low_ocr_confidence" if cell.source == "ocr" else "low_confidence"
+            reason: Reason = "low_ocr_confidence" if cell.source == "ocr" else "low_confidence"
             out.append(_flag(m, path, reason, cell.confidence))
     return out
 

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pbextract.schema import Record
+from pbextract.schema import Record, record_json_schema
 
 DECIMAL = pa.decimal128(38, 10)
 _MONEY = ("budget_total", "budget_fiscal", "budget_other", "plan_mar", "plan_jun", "plan_oct", "plan_dec")
@@ -143,7 +143,7 @@ def write_tables(out: Path, records: Iterable[Record]) -> None:
 def write_combined(out: Path, records: Iterable[Record]) -> int:
     """records.jsonl, the Parquet tables and record.schema.json in ``out`` from ``records`` (streamed:
     memory stays flat in their number). Returns the number of records."""
-    schema = json.dumps(Record.model_json_schema(), ensure_ascii=False, indent=2)
+    schema = json.dumps(record_json_schema(), ensure_ascii=False, indent=2)
     atomic_write(out / "record.schema.json", schema.encode())
     tables = _Tables(out)
     n = 0
@@ -156,6 +156,18 @@ def write_combined(out: Path, records: Iterable[Record]) -> int:
     tables.close()
     os.replace(jsonl_tmp, out / "records.jsonl")
     return n
+
+
+TABLES = ("projects", "indicators", "flags")  # the Parquet files, OUT/<name>.parquet, in this order
+
+
+def arrow_tables(records: list[Record]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The projects, indicators and flags tables of ``records``, as written to Parquet."""
+    return (
+        pa.Table.from_pylist([_project_row(r) for r in records], schema=PROJECTS),
+        pa.Table.from_pylist([row for r in records for row in _indicator_rows(r)], schema=INDICATORS),
+        pa.Table.from_pylist([row for r in records for row in _flag_rows(r)], schema=FLAGS),
+    )
 
 
 def _keys(r: Record) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 A sample of cells is read by OCR and compared with the layer (after NFKC width folding). When
 all of them agree the layer is used for the page; otherwise every cell is read by OCR. Wherever the two
-disagree our reading wins and the cell's confidence is lowered.
+disagree our reading wins, and the cell's confidence is lowered unless our reading is sure (an old
+layer from a weaker engine disagrees with a right reading far more often than it catches a slip).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SAMPLE = 16  # cells compared per page
 TRUST = 1.0  # share of sampled cells that must agree for the layer to be used
 LAYER_CONFIDENCE = 0.95  # a trusted layer's cells: good, but not as sure as a digital PDF
 DISAGREE_FACTOR = 0.85  # our reading's confidence is multiplied by this where the layer said otherwise
+SURE = 0.95  # ... unless our reading is at least this sure: an old layer is mostly the worse reader
 
 
 def deskew_chars(chars: list[dict[str, Any]], img: PageImage, width: float, height: float) -> list[dict[str, Any]]:
@@ -68,4 +70,6 @@ def checked_cells(img: PageImage, grid: Grid, chars: list[dict[str, Any]], engin
 def _judged(ours: Cell, layer: Cell) -> Cell:
     if _agree(ours.text, layer.text):
         return ours.model_copy(update={"confidence": max(ours.confidence, LAYER_CONFIDENCE)})
+    if ours.confidence >= SURE:
+        return ours
     return ours.model_copy(update={"confidence": ours.confidence * DISAGREE_FACTOR})

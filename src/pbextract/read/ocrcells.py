@@ -25,8 +25,12 @@ _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
 _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
+_OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
 _EDGE_SPECK_CONFIDENCE = 0.7  # a speck dropped near the text may have been a character
-_SHAPE_SCORE = 0.9  # confidence of a sign read by its shape
+_SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
+_CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
+_BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
+_BAR_SEEN = 1.3  # enough of that weight to confirm a ≥/≤ the recogniser read
 _FREE_GLYPH_PT = 4.0  # free text lower than this is not text (a rule's remnant, a smudge)
 _SEGMENT_GAP = 2.5  # a gap wider than this many line heights splits a free line into segments
 
@@ -146,10 +150,10 @@ def _trim_specks(
         return None, False
     doubtful = False
     while first_line and len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
-        doubtful |= blobs[1][0] - blobs[0][1] < em
+        doubtful |= blobs[1][0] - blobs[0][1] < 0.6 * em
         blobs.pop(0)
     while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em:
-        doubtful |= blobs[-1][0] - blobs[-2][1] < em
+        doubtful |= blobs[-1][0] - blobs[-2][1] < 0.8 * em
         blobs.pop()
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
@@ -175,6 +179,31 @@ def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
             t, b, left, right = span
             out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
     return out, doubtful
+
+
+def overflow_crops(img: PageImage, box: BBox) -> list[LineCrop]:
+    """Lines printed just under a table's last rule inside a bottom-row cell's columns: the rest of a
+    merged cell's text that a browser cut at a page break prints there, line after line."""
+    s = img.scale
+    inset = max(2, int(_INSET_PT * s))
+    h, w = img.gray.shape
+    x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[3] * s) + inset)
+    x1, y1 = max(x0, int(box[2] * s) - inset), min(h, int((box[3] + _OVERFLOW_PT) * s))
+    if x1 <= x0 or y1 <= y0:
+        return []
+    sub, ink = _ink(img, x0, y0, x1, y1)
+    out: list[LineCrop] = []
+    reach = int(_OVERFLOW_GAP_PT * s)
+    for top, bottom in _ink_rows(ink, s):
+        if top > reach:
+            break
+        span, _ = _trim_specks(ink[top:bottom], s)
+        if span is None:
+            break
+        t, b, left, right = span
+        out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
+        reach = bottom + int(0.6 * (bottom - top))
+    return out
 
 
 def free_line_crops(img: PageImage, region: BBox) -> list[LineCrop]:
@@ -209,10 +238,13 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
     found = [line_crops(img, g.bbox) for g in chosen]
+    for g, (crops, _) in zip(chosen, found, strict=True):
+        if abs(g.bbox[3] - grid.bbox[3]) < 1.0:
+            crops += overflow_crops(img, g.bbox)
     read = iter(engine.recognize([crop for crops, _ in found for crop, _ in crops]))
     cells = []
     for g, (crops, edge_speck) in zip(chosen, found, strict=True):
-        lines = [_equals_sign(crop, next(read), img.ink_level) for crop, _ in crops]
+        lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         read_scores = [r.score for r, t in zip(lines, texts, strict=True) if t]
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
@@ -226,11 +258,16 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
 
 def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognised:
     """A lone ``=`` (two equal stacked bars), which the recogniser takes for 二, m or nothing on a
-    poor scan: read as ``=`` with a modest score."""
-    if len(read.text.strip()) > 1 or read.text.strip() in ("=", "＝"):
+    poor scan: read as ``=`` by its shape; an ``=`` read beside other ink is doubtful."""
+    if len(read.text.strip()) > 1:
         return read
     n, _, stats, _ = cv2.connectedComponentsWithStats((crop < ink_level).astype(np.uint8), connectivity=8)
-    bars = sorted((s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4), key=lambda s: int(s[cv2.CC_STAT_TOP]))
+    marks = [s for s in stats[1:n] if s[cv2.CC_STAT_AREA] >= 4]
+    if read.text.strip() in ("=", "＝"):
+        # ink beside the two bars: a ``<=`` or ``>=`` whose chevron the recogniser lost
+        beside = len(_blobs((crop < ink_level).astype(np.uint8), 1.0)) > 1
+        return Recognised(text=read.text, score=min(read.score, _UNREAD_CONFIDENCE)) if beside else read
+    bars = sorted(marks, key=lambda s: int(s[cv2.CC_STAT_TOP]))
     if len(bars) != 2:
         return read
     (x0, y0, w0, h0, _), (x1, y1, w1, h1, _) = bars
@@ -238,6 +275,29 @@ def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognis
     equal = min(w0, w1) >= 0.8 * max(w0, w1) and abs(x0 - x1) <= 0.2 * max(w0, w1)
     close = y1 - (y0 + h0) <= 2.5 * max(h0, h1) + 2
     return Recognised(text="=", score=_SHAPE_SCORE) if flat and equal and close else read
+
+
+def _barred_chevron(crop: np.ndarray, read: Recognised, img: PageImage) -> Recognised:
+    """A leading chevron checked by its shape: a ``>``/``<`` much heavier below its middle than above
+    is ``≥``/``≤`` whose bar (slanted in some fonts) merged into the lower arm at low resolution; a
+    ``≥``/``≤`` so weighted is confirmed, and the recogniser's doubt between the two no longer counts."""
+    lead = len(read.text) - len(read.text.lstrip())
+    sign = read.text[lead : lead + 1]
+    if sign not in _CHEVRONS:
+        return read
+    ink = (crop < img.ink_level).astype(np.uint8)
+    x0, x1, top, bottom = _blobs(ink, 0.5 * img.scale)[0]
+    glyph = ink[top:bottom, x0:x1]
+    middle = (bottom - top) // 2
+    weight = int(glyph[middle:].sum()) / max(1, int(glyph[:middle].sum()))
+    if weight < (_BAR_SEEN if sign in "≥≤" else _BAR_WEIGHT):
+        return read
+    text = read.text[:lead] + _CHEVRONS[sign] + read.text[lead + 1 :]
+    chars = list(read.chars)
+    if len(chars) != len(read.text):
+        return Recognised(text=text, score=min(read.score, _SHAPE_SCORE))
+    chars[lead] = max(chars[lead], _SHAPE_SCORE)
+    return Recognised(text=text, score=min(chars), chars=chars)
 
 
 def ocr_region_lines(img: PageImage, region: BBox, engine: OcrEngine) -> list[TextLine]:

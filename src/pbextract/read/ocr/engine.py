@@ -1,6 +1,7 @@
 """The OCR engine behind one small adapter: PP-OCR models run by rapidocr (ONNX), offline.
 
-Model files are named in ``models/manifest.json`` (name, version, sha256, licence, origin) and
+Model files are named in the manifest shipped inside the package, ``pbextract/models/manifest.json``
+(name, version, sha256, licence, origin; ``PBEXTRACT_MODELS`` names another folder holding one), and
 loaded by explicit path from the installed rapidocr package after their hashes are checked, so
 the engine never falls back to a download. Another engine (``paddleocr`` with local model
 folders, say) plugs in by implementing ``OcrEngine``.
@@ -13,15 +14,16 @@ import importlib
 import json
 import os
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pbextract.read.ocr.ctc import FoldedDecoder
 
-MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS", Path(__file__).resolve().parents[4] / "models")) / "manifest.json"
+MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS") or str(resources.files("pbextract") / "models")) / "manifest.json"
 REC_BATCH = 6  # crops per recogniser run (rapidocr's default)
 USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
 
@@ -32,7 +34,8 @@ class ModelError(RuntimeError):
 
 class Recognised(BaseModel):
     text: str
-    score: float
+    score: float  # the least sure character's probability
+    chars: list[float] = Field(default_factory=list, description="each character's probability, when known")
 
 
 class OcrEngine(Protocol):
@@ -96,7 +99,7 @@ class RapidOcrEngine:
             probs = rec.session(np.stack([rec.resize_norm_img(_bgr(crops[i]), ratio) for i in batch]))
             for i, p in zip(batch, probs, strict=True):
                 text, sure = decoder.decode(p)
-                out[i] = Recognised(text=text, score=min(sure, default=0.0))
+                out[i] = Recognised(text=text, score=min(sure, default=0.0), chars=sure)
         return [out[i] for i in range(len(crops))]
 
     def _recogniser(self) -> tuple[Any, FoldedDecoder]:
