@@ -235,3 +235,22 @@ def test_full_disk_stops_the_batch_with_its_own_code(tmp_path: Path) -> None:
     fatal = [line for line in res.stderr.splitlines() if line.startswith("fatal ")]
     assert len(fatal) == 1 and "cannot write the output folder" in fatal[0], res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_worker_that_dies_is_one_error_and_is_replaced() -> None:
+    from pbextract.batch.model import ReadTask
+    from pbextract.batch.pool import LocalPool
+
+    tasks = [
+        ReadTask(index=i, path=str(SAMPLES / name), source=name, crops=False)
+        for i, name in enumerate(["liaocheng-part1b.pdf", "yantai.pdf"])
+    ]
+    with LocalPool(1, Limits()) as pool:
+
+        def kill_at_page_2(task: ReadTask, done: int, total: int) -> None:
+            if task.index == 0 and done == 2:
+                os.kill(pool._slots[0].process.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+
+        died, read = pool.run(tasks, on_page=kill_at_page_2)
+    assert died.result.status == "error" and "worker died (SIGKILL" in (died.result.error or ""), died.result.error
+    assert read.result.status == "ok" and read.result.records
