@@ -44,7 +44,9 @@ def read_title(lines: list[TextLine]) -> TitleBlock:
         unit = _AMOUNT_UNIT.search(text)
         if unit:
             block.amount_unit = unit.group(1)
-        elif block.department_line is None and _DEPARTMENT.match(line.text.strip()):
-            code, name = split_code(line.text)
+        # the department line, and the unit at its right end when they read as one line
+        department = line.text[: line.text.find("单位")] if unit else line.text
+        if block.department_line is None and _DEPARTMENT.match(department.strip()):
+            code, name = split_code(department)
             block.department_code, block.department_name, block.department_line = code, name, line
     return block

@@ -20,6 +20,7 @@ _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
 _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 1.6, 1.0  # band heights and gaps, in points
+_ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this is one printed line
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
@@ -61,9 +62,16 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
                 bands[i : i + 2] = [[a[0], b[1]]]
                 merged = True
                 break
+    # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at
+    # its valley; a single glyph's band (量 has a gap between its strokes) is never cut
+    heights = sorted(b[1] - b[0] for b in bands)
+    usual = heights[(len(heights) - 1) // 2] if len(heights) > 1 else _ONE_LINE_PT * scale
     out: list[tuple[int, int]] = []
     for band in bands:
-        out += _split_at_valleys(profile, band[0], band[1], thin)
+        if band[1] - band[0] >= 1.6 * usual:
+            out += _split_at_valleys(profile, band[0], band[1], thin)
+        else:
+            out.append((band[0], band[1]))
     return [(a, b) for a, b in out if b - a >= _SPECK_PT * scale]
 
 
