@@ -248,8 +248,9 @@ def test_a_worker_that_dies_is_one_error_and_is_replaced() -> None:
     with LocalPool(1, Limits()) as pool:
 
         def kill_at_page_2(task: ReadTask, done: int, total: int) -> None:
-            if task.index == 0 and done == 2:
-                os.kill(pool._slots[0].process.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+            pid = pool._slots[0].process.pid
+            if task.index == 0 and done == 2 and pid is not None:
+                os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
 
         died, read = pool.run(tasks, on_page=kill_at_page_2)
     assert died.result.status == "error" and "worker died (SIGKILL" in (died.result.error or ""), died.result.error
