@@ -83,6 +83,7 @@ class Tolerance:
     join: float = 3.0
     cover: float = 0.4  # a separator is present when rules cover this share of its length
     min_table: float = 20.0  # smallest table width and height, in points
+    open_side: float = 8.0  # rules running this far past the last boundary close an open side there
 
 
 VECTOR = Tolerance(snap=3.0)
@@ -152,12 +153,27 @@ def _share(rules: list[Segment], pos: float, a: float, b: float, snap: float) ->
     return covered([s for s in rules if abs(s.pos - pos) <= snap], a, b) / (b - a) if b > a else 1.0
 
 
+def _frame(edges: list[float], across: list[Segment], tol: Tolerance) -> list[float]:
+    """Boundaries with the table's open sides closed: where the rules running across them reach a
+    row's height beyond the last boundary (a row cut at a page break has no rule under it), the
+    rules' common end is a boundary too."""
+    if not edges or not across:
+        return edges
+    first, last = min(s.start for s in across), max(s.end for s in across)
+    out = list(edges)
+    if out[0] - first > tol.open_side:
+        out.insert(0, first)
+    if last - out[-1] > tol.open_side:
+        out.append(last)
+    return out
+
+
 def _cells(group: list[Segment], tol: Tolerance) -> list[BBox]:
     """Cell rectangles of one table: elementary cells joined where no separator divides them."""
     hs = [s for s in group if s.horizontal]
     vs = [s for s in group if not s.horizontal]
-    xs = _edges([s.pos for s in vs], tol.snap)
-    ys = _edges([s.pos for s in hs], tol.snap)
+    xs = _frame(_edges([s.pos for s in vs], tol.snap), hs, tol)
+    ys = _frame(_edges([s.pos for s in hs], tol.snap), vs, tol)
     if len(xs) < 2 or len(ys) < 2:
         return []
     n_r, n_c = len(ys) - 1, len(xs) - 1

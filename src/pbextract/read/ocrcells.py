@@ -137,8 +137,9 @@ def _trim_specks(
 
     A speck is a blob smaller than a small glyph's dot: alone on its line, leading a cell's first
     line with a gap (no text starts with a dot; a wrapped line may, where the renderer breaks before
-    a comma), or trailing the text far off (a real ``。`` or ``.`` follows its glyph closely). A
-    hairline bar against the cell's side is what the inset left of a skewed or thick rule."""
+    a comma), or trailing the text by a glyph's width or more (a real ``。`` follows its glyph
+    closer, even where a font centres it). A hairline bar against the cell's side is what the inset
+    left of a skewed or thick rule."""
     blobs = _blobs(ink, 0.5 * scale)
     em = max(b[3] - b[2] for b in blobs)
     dot = _DOT_PT * scale
@@ -160,8 +161,8 @@ def _trim_specks(
     while first_line and len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
         doubtful |= blobs[1][0] - blobs[0][1] < 0.6 * em
         blobs.pop(0)
-    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em:
-        doubtful |= blobs[-1][0] - blobs[-2][1] < 0.8 * em
+    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
+        doubtful |= blobs[-1][0] - blobs[-2][1] < 1.3 * em
         blobs.pop()
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
