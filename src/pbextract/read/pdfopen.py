@@ -1,15 +1,20 @@
-"""Stage 1: open a PDF, check it is readable, and classify each page by its text layer."""
+"""Stage 1: open a PDF, check it is readable, and classify each page by its text layer.
+
+Pages are made and classified one at a time (``iter_pages``), so memory stays flat in the page
+count and a page that cannot be read (no MediaBox, a broken object) fails alone.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfpage import PDFPage
 from pydantic import BaseModel
 
 from pbextract.errors import InputError
@@ -22,7 +27,7 @@ _BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer 
 class Document(BaseModel):
     path: Path
     sha256: str
-    pages: list[Page]
+    page_count: int
 
 
 def sha256_of(path: Path) -> str:
@@ -57,10 +62,13 @@ def classify(page: Any) -> Page:
 
 
 def _check_header(path: Path) -> None:
-    if not path.is_file():
-        raise InputError(path, "no such file")
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
+    try:
+        if not path.is_file():
+            raise InputError(path, "no such file" if not path.exists() else "not a regular file")
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from exc
     if not head:
         raise InputError(path, "empty file")
     if b"%PDF-" not in head:
@@ -75,21 +83,54 @@ def _open_error(path: Path, exc: Exception) -> InputError:
     return InputError(path, f"corrupt PDF ({type(cause).__name__}): {detail}")
 
 
+def _page_objects(pdf: Any) -> Iterator[Any]:
+    """pdfminer's page objects in order, stopping (not failing) where a broken page tree ends."""
+    pages = PDFPage.create_pages(pdf.doc)
+    while True:
+        try:
+            yield next(pages)
+        except StopIteration:
+            return
+        except Exception:  # a broken page tree: the pages before the break are still read
+            return
+
+
+def iter_pages(pdf: Any) -> Iterator[tuple[int, Any]]:
+    """Each page as ``(number, pdfplumber page)``, made on demand; a page that cannot be made comes
+    as ``(number, the exception)``. Close each page after use to free its parsed objects."""
+    doctop = 0.0
+    for i, obj in enumerate(_page_objects(pdf), start=1):
+        try:
+            if "MediaBox" not in obj.attrs and obj.mediabox is not None:
+                obj.attrs["MediaBox"] = obj.mediabox  # pdfminer's (and pdfium's) default: US Letter
+            page = pdfplumber.page.Page(pdf, obj, page_number=i, initial_doctop=doctop)
+        except Exception as exc:
+            yield i, exc
+            continue
+        doctop += page.height
+        yield i, page
+
+
 @contextmanager
 def open_pdf(path: Path) -> Iterator[tuple[Document, Any]]:
-    """Open ``path``; yields the classified Document and the pdfplumber handle for later stages."""
+    """Open ``path``; yields the Document and the pdfplumber handle (pages via ``iter_pages``)."""
     _check_header(path)
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfminer raises many types for a broken file; pdfplumber wraps them
         raise _open_error(path, exc) from exc
     try:
+        count = 0
         try:
-            pages = [classify(p) for p in pdf.pages]
-        except Exception as exc:
-            raise InputError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
-        if not pages:
+            for _ in PDFPage.create_pages(pdf.doc):
+                count += 1
+        except Exception as exc:  # a broken page tree: read the pages before the break
+            if not count:
+                raise InputError(path, f"corrupt PDF: page tree: {type(exc).__name__}: {exc}") from exc
+        if not count:
             raise InputError(path, "PDF has no pages")
-        yield Document(path=path, sha256=sha256_of(path), pages=pages), pdf
+        yield Document(path=path, sha256=sha256_of(path), page_count=count), pdf
     finally:
-        pdf.close()
+        with suppress(Exception):  # a broken file may fail to close: never mask the error in hand
+            pdf.flush_cache()
+            pdf.stream.close()
