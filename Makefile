@@ -7,12 +7,12 @@ TRUTH ?= ../shared/truth
 STRESS ?= stress
 STAMP := $(VENV)/.installed
 
-.PHONY: install run samples scans stress stress-report test lint bench clean
+.PHONY: install run samples scans stress stress-report test lint bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,ray]'
 	touch $@
 
 install: $(STAMP)
@@ -31,6 +31,10 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python scripts/bench.py samples
+
+# 1,000 PDFs (5% hostile) killed three times and resumed; pages/s with 1 and N workers (not a test).
+soak: install
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 
 # Re-render samples/ from the hand-checked truth (needs CJK fonts from Debian's packages).
 samples: install

@@ -44,7 +44,7 @@ import pypdfium2 as pdfium
 
 from pbextract.pipeline import extract_file, image_page_tables, page_tables
 from pbextract.read.ocr.engine import default_engine, model_files
-from pbextract.read.pdfopen import open_pdf
+from pbextract.read.pdfopen import classify, fast_pdf, iter_pages, open_pdf, read_text_page
 from pbextract.score import Score, load_jsonl, score_file
 from pbextract.stages import PageKind
 from pbextract.text import join_lines, squeeze_cjk_spaces
@@ -75,26 +75,26 @@ def cell_accuracy(expected: Counter[str], found: Iterable[str]) -> float:
 
 def ours_cells(pdf: Path) -> list[str]:
     """pbextract's cells (before mapping): digital pages read as the pipeline reads them."""
-    with open_pdf(pdf) as (doc, handle):
-        return [
-            c.text
-            for page, p in zip(doc.pages, handle.pages, strict=True)
-            if page.kind == PageKind.TEXT
-            for t in page_tables(p, page, handle.text_layer(page.number))
-            for c in t.cells
-        ]
+    out: list[str] = []
+    with open_pdf(pdf) as (_, handle), fast_pdf(pdf) as fast:
+        for _, p in iter_pages(handle):
+            page, layer = (read_text_page(fast, p) if fast is not None else None) or (classify(p), None)
+            if page.kind == PageKind.TEXT:
+                out += [c.text for t in page_tables(p, page, layer) for c in t.cells]
+            p.close()
+    return out
 
 
 def ours_image_cells(pdf: Path) -> list[str]:
     engine = default_engine()
-    with open_pdf(pdf) as (doc, handle):
-        return [
-            c.text
-            for page, p in zip(doc.pages, handle.pages, strict=True)
-            if page.kind in (PageKind.SCAN, PageKind.OCR)
-            for t in image_page_tables(pdf, p, page, engine)
-            for c in t.cells
-        ]
+    out: list[str] = []
+    with open_pdf(pdf) as (_, handle):
+        for _, p in iter_pages(handle):
+            page = classify(p)
+            if page.kind in (PageKind.SCAN, PageKind.OCR):
+                out += [c.text for t in image_page_tables(pdf, p, page, engine) for c in t.cells]
+            p.close()
+    return out
 
 
 def ours_records(pdf: Path) -> list[str]:

@@ -68,13 +68,14 @@ def batch_out(
 
 
 def write_out(out: Path, results: list[FileResult]) -> Path:
-    """The output folder ``pbextract run`` would write for these results (without crops)."""
-    from pbextract.output.writers import OutputWriter
+    """The combined outputs ``pbextract run`` would write for these results (without crops or units),
+    and a manifest listing each file's sha256 and status."""
+    from pbextract.output.writers import write_combined
 
-    writer = OutputWriter(out)
-    for result in results:
-        writer.add(result)
-    writer.finish()
+    out.mkdir(parents=True, exist_ok=True)
+    write_combined(out, [record for result in results for record in result.records])
+    files = [{"path": r.path, "sha256": r.sha256, "status": r.status} for r in results]
+    (out / "manifest.json").write_text(json.dumps({"files": files}, ensure_ascii=False), encoding="utf-8")
     return out
 
 

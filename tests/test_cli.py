@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from pbextract.cli import EXIT_FILE_ERRORS, EXIT_OK, app
+from pbextract.batch import EXIT_FILE_ERRORS, EXIT_OK
+from pbextract.cli import app
 from tests.conftest import ROOT, SAMPLES, expected_records
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from pbextract.forms.validate import _flag
 from pbextract.output.crops import CELL, crop_name, write_crops
 from pbextract.output.pageimages import DIGITAL_DPI
 from pbextract.pipeline import assign_keys, page_tables
-from pbextract.read.pdfopen import open_pdf
+from pbextract.read.pdfopen import classify, iter_pages, open_pdf
 from pbextract.schema import Flag, Record
 from pbextract.stages import PageKind
 from tests.conftest import SAMPLES
@@ -26,12 +26,8 @@ YANTAI = SAMPLES / "yantai.pdf"
 def form2() -> list[Mapped]:
     """The form-2 (年度目标) tables of yantai.pdf's first pages."""
     with open_pdf(YANTAI) as (doc, pdf):
-        tables = [
-            t
-            for page, p in list(zip(doc.pages, pdf.pages, strict=True))[:8]
-            if page.kind == PageKind.TEXT
-            for t in page_tables(p, page)
-        ]
+        pages = [(classify(p), p) for number, p in iter_pages(pdf) if number <= 8]
+        tables = [t for page, p in pages if page.kind == PageKind.TEXT for t in page_tables(p, page)]
         sha = doc.sha256
     projects, _ = stitch(tables)
     return [map_table(p, YANTAI.name, sha) for p in projects[:2]]

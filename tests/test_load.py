@@ -13,7 +13,8 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from pbextract.cli import EXIT_OK, app
+from pbextract.batch import EXIT_OK
+from pbextract.cli import app
 from pbextract.load.ddl import EXTRACTED, TABLES, Dialect, ddl
 from pbextract.load.source import read_batch
 from pbextract.load.warehouse import load, open_warehouse

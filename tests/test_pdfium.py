@@ -4,15 +4,17 @@ samples, a fake-bold page and the stress pages from other renderers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pdfplumber
-import pypdfium2 as pdfium
 import pytest
 
+from pbextract import pipeline
 from pbextract.pipeline import FileResult, extract_file
 from pbextract.read import pdfopen
+from pbextract.stages import PageKind
 from tests.conftest import DIGITAL, ROOT, SAMPLES
 
 
@@ -46,7 +48,7 @@ def test_pdfium_and_pdfplumber_give_the_same_records(
     pdf: Path, extracted: dict[str, FileResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = extracted[pdf.name] if pdf.name in extracted else extract_file(pdf)
-    monkeypatch.setattr(pdfopen, "_open_fast", lambda path: None)
+    monkeypatch.setattr(pipeline, "fast_pdf", _no_pdfium)
     slow = extract_file(pdf)
     assert fast.page_kinds == slow.page_kinds
     assert fast.pages_without_tables == slow.pages_without_tables
@@ -54,12 +56,19 @@ def test_pdfium_and_pdfplumber_give_the_same_records(
     assert _same(_records(fast), _records(slow))
 
 
+@contextmanager
+def _no_pdfium(path: Path) -> Iterator[None]:
+    yield None
+
+
 @pytest.mark.parametrize("pdf", sorted(SAMPLES.glob("*.pdf")), ids=lambda p: p.name)
-def test_pages_are_classified_as_pdfplumber_classifies_them(pdf: Path) -> None:
-    with pdfplumber.open(pdf) as slow:
-        fast = pdfium.PdfDocument(str(pdf))
-        try:
-            for page in slow.pages:
-                assert pdfopen.classify_fast(page, fast).kind == pdfopen.classify(page).kind
-        finally:
-            fast.close()
+def test_a_page_pdfium_reads_as_text_is_text_to_pdfplumber(pdf: Path) -> None:
+    with pdfopen.open_pdf(pdf) as (_, handle), pdfopen.fast_pdf(pdf) as fast:
+        assert fast is not None
+        for _, page in pdfopen.iter_pages(handle):
+            read = pdfopen.read_text_page(fast, page)
+            slow = pdfopen.classify(page)
+            assert (read is not None) == (slow.kind == PageKind.TEXT)
+            if read is not None:
+                assert read[0].kind == slow.kind
+            page.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pbextract._many import extract_many
+from pbextract.batch import extract_many
 from pbextract.output.writers import arrow_tables
 from pbextract.pipeline import FileResult, extract_file
 from pbextract.schema import Record

@@ -4,91 +4,65 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pbextract import __version__
+from pbextract.batch import EXIT_FILE_ERRORS, BatchOptions, Limits, UsageError, run_batch
 from pbextract.errors import InputError
 from pbextract.load.ddl import Dialect
-from pbextract.output.crops import write_crops
-from pbextract.output.writers import OutputWriter, totals
-from pbextract.pipeline import extract_file, image_page_tables, page_tables
+from pbextract.pipeline import image_page_tables, page_tables
 from pbextract.read.ocr.engine import default_engine
 from pbextract.stages import PageKind
 
 app = typer.Typer(add_completion=False, help="Budget performance-target tables (绩效目标表) from PDF to records.")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
-
-
-def collect_inputs(inputs: list[Path]) -> list[Path]:
-    """Files as given, and every *.pdf below each folder (sorted); missing paths are a usage error."""
-    files: list[Path] = []
-    for p in inputs:
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".pdf")
-        elif p.exists():
-            files.append(p)
-        else:
-            raise typer.BadParameter(f"{p}: no such file or folder", param_hint="INPUT")
-    return files
-
 
 @app.command()
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="PDF files and/or folders (searched recursively)")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder (a re-run into it resumes)")] = Path("out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes [default: CPU cores]")] = None,
+    ray: Annotated[
+        str | None, typer.Option(help="run on Ray: 'local' starts one here; or a cluster address (HOST:PORT, auto)")
+    ] = None,
+    reprocess: Annotated[bool, typer.Option(help="read every file again, even if already committed")] = False,
+    file_timeout: Annotated[
+        float | None, typer.Option(min=1, help="seconds per file [default: 60 + 20 a page]")
+    ] = None,
+    memory_limit: Annotated[int, typer.Option(min=256, help="MB of data memory per worker")] = Limits().memory_mb,
+    password: Annotated[str | None, typer.Option(help="user password for encrypted PDFs")] = None,
+    log_file: Annotated[Path | None, typer.Option(help="append one JSON line per problem here")] = None,
 ) -> None:
     """Extract every project table into OUT: records.jsonl, *.parquet, manifest.json, record.schema.json,
-    and crops/ with a PNG of every flagged cell.
+    crops/ with a PNG of every flagged cell, and units/ (one committed result per input file).
 
     Exit codes: 0 all files read; 1 some file or page could not be read (the rest is written);
-    2 bad command line.
+    2 bad command line; 3 output folder in use or not writable; 4 OCR model or configuration problem
+    (stopped at once); 130 interrupted (re-run to resume).
     """
-    files = collect_inputs(inputs)
-    writer = OutputWriter(out)
-    start = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-    ) as progress:
-        task = progress.add_task("extracting", total=len(files))
-        for path in files:
-
-            def on_page(done: int, total: int, name: str = path.name) -> None:
-                progress.update(task, description=f"{name} page {done}/{total}")
-
-            result = extract_file(path, on_page=on_page)
-            if result.records:
-                write_crops(path, result.records, out)
-            writer.add(result)
-            if result.error:
-                progress.console.print(f"[red]error[/red] {result.error}")
-            for msg in result.page_errors:
-                progress.console.print(f"[yellow]page[/yellow] {msg}")
-            progress.advance(task)
-    writer.finish()
-    t = totals(writer.results)
-    seconds = time.perf_counter() - start
-    rate = t["pages"] / seconds if seconds > 0 else 0.0
-    err.print(
-        f"{t['files']} files, {t['pages']} pages, {t['records']} records, {t['flags']} flags, "
-        f"{t['errors']} errors in {seconds:.1f}s ({rate:.1f} pages/s) -> {out}"
+    options = BatchOptions(
+        inputs=inputs,
+        out=out,
+        ray=ray,
+        reprocess=reprocess,
+        limits=Limits(file_timeout=file_timeout, memory_mb=memory_limit),
+        password=password,
+        log_file=log_file,
+        quiet=quiet,
+        **({"workers": workers} if workers else {}),
     )
-    failed = any(r.status != "ok" for r in writer.results)
-    raise typer.Exit(EXIT_FILE_ERRORS if failed else EXIT_OK)
+    try:
+        code = run_batch(options)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint="INPUT") from exc
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -97,17 +71,20 @@ def inspect(
     page: Annotated[int, typer.Option("--page", "-p", help="1-based page")] = 1,
 ) -> None:
     """Print one page's stage objects as JSON: its class, and each table's grid, cells and title text."""
-    from pbextract.read.pdfopen import open_pdf
+    from pbextract.read.pdfopen import classify, iter_pages, open_pdf
 
     try:
         with open_pdf(pdf) as (doc, handle):
-            if not 1 <= page <= len(doc.pages):
-                raise InputError(pdf, f"no page {page} (the file has {len(doc.pages)})")
-            info = doc.pages[page - 1]
+            if not 1 <= page <= doc.page_count:
+                raise InputError(pdf, f"no page {page} (the file has {doc.page_count})")
+            pdf_page = next(p for n, p in iter_pages(handle) if n == page)
+            if isinstance(pdf_page, Exception):
+                raise InputError(pdf, f"{type(pdf_page).__name__}: {pdf_page}", page)
+            info = classify(pdf_page)
             if info.kind == PageKind.TEXT:
-                tables = page_tables(handle.pages[page - 1], info, handle.text_layer(page))
+                tables = page_tables(pdf_page, info)
             elif info.kind in (PageKind.SCAN, PageKind.OCR):
-                tables = image_page_tables(pdf, handle.pages[page - 1], info, default_engine())
+                tables = image_page_tables(pdf, pdf_page, info, default_engine())
             else:
                 tables = []
     except InputError as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+import pypdfium2 as pdfium
 from pdfplumber.utils.text import dedupe_chars
 from pydantic import BaseModel, Field
 
@@ -19,10 +20,10 @@ from pbextract.read.grid import build_grids, edge_segments, find_grids
 from pbextract.read.imagegrid import find_image_grids
 from pbextract.read.imaging import page_image
 from pbextract.read.layercheck import checked_cells, deskew_chars
-from pbextract.read.ocr.engine import OcrEngine, default_engine
+from pbextract.read.ocr.engine import ModelError, OcrEngine, default_engine
 from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
 from pbextract.read.pdfiumtext import TextLayer
-from pbextract.read.pdfopen import Document, OpenPdf, open_pdf
+from pbextract.read.pdfopen import Document, classify, fast_pdf, iter_pages, open_pdf, read_text_page
 from pbextract.read.textlayer import read_cells, read_free_lines
 from pbextract.schema import Flag, Record
 from pbextract.stages import Page, PageKind, PageTable
@@ -39,7 +40,7 @@ class FileResult(BaseModel):
     other_tables: int = 0
     other_table_notes: list[str] = Field(default_factory=list)  # why each was not read as a project table
     seconds: float = 0.0
-    status: str = "ok"  # ok | partial (some pages failed) | error (nothing read)
+    status: str = "ok"  # ok | partial (some pages failed) | error (nothing read, or every page failed)
     error: str | None = None
     page_errors: list[str] = Field(default_factory=list)
     pages_without_tables: list[int] = Field(default_factory=list)  # e.g. cover, contents, or a missed table
@@ -118,54 +119,85 @@ def assign_keys(records: list[Record], source_path: str) -> None:
         record.flags = list(flags.values())
 
 
-PageProgress = Callable[[int, int], None]  # (pages done, pages in the file)
+PageProgress = Callable[[int, int], None]  # (pages done, pages in the file); called with 0 done first
 
 
-def extract_file(path: Path, engine: OcrEngine | None = None, on_page: PageProgress | None = None) -> FileResult:
-    """Run the whole pipeline on one PDF; bad input becomes an error entry, never an exception.
+def extract_file(
+    path: Path,
+    engine: OcrEngine | None = None,
+    on_page: PageProgress | None = None,
+    *,
+    source: str | None = None,
+    sha256: str | None = None,
+) -> FileResult:
+    """Run the whole pipeline on one PDF; bad input becomes an error entry, never an exception
+    (except ``ModelError``: a missing or wrong OCR model would fail every page of every file).
 
-    Records name the file by its base name (``source_file``); the manifest keeps the path as given.
+    ``source`` names the file in records and messages (default: ``path``; the manifest keeps it as
+    given); ``sha256`` stands for the file's own hash when ``path`` is a repaired copy of it.
     """
     start = time.perf_counter()
-    result = FileResult(path=str(path))
+    result = FileResult(path=source if source is not None else str(path))
     try:
-        with open_pdf(path) as (doc, pdf):
-            _extract(doc, pdf, result, engine, on_page)
+        with open_pdf(path) as (doc, pdf), fast_pdf(path) as fast:
+            if sha256 is not None:
+                doc.sha256 = sha256
+            _extract(doc, pdf, fast, result, engine, on_page)
     except InputError as exc:
-        result.status, result.error = "error", str(exc)
+        result.status, result.error = "error", str(exc) if source is None else f"{source}: {exc.message}"
     result.seconds = round(time.perf_counter() - start, 3)
     return result
 
 
 def _extract(
-    doc: Document, pdf: OpenPdf, result: FileResult, engine: OcrEngine | None, on_page: PageProgress | None
+    doc: Document,
+    pdf: Any,
+    fast: pdfium.PdfDocument | None,
+    result: FileResult,
+    engine: OcrEngine | None,
+    on_page: PageProgress | None,
 ) -> None:
-    result.sha256, result.pages = doc.sha256, len(doc.pages)
-    result.page_kinds = dict(Counter(p.kind.value for p in doc.pages))
+    result.sha256, result.pages = doc.sha256, doc.page_count
+    kinds: Counter[str] = Counter()
     tables: list[PageTable] = []
-    for page, pdf_page in zip(doc.pages, pdf.pages, strict=True):
+    if on_page is not None:
+        on_page(0, doc.page_count)
+    for number, pdf_page in iter_pages(pdf):
         try:
+            if isinstance(pdf_page, Exception):
+                raise pdf_page
+            fast_read = read_text_page(fast, pdf_page) if fast is not None else None
+            page, layer = fast_read or (classify(pdf_page), None)
+            kinds[page.kind.value] += 1
             found: list[PageTable] = []
             if page.kind == PageKind.TEXT:
-                found = page_tables(pdf_page, page, pdf.text_layer(page.number))
+                found = page_tables(pdf_page, page, layer)
             elif page.kind in (PageKind.SCAN, PageKind.OCR):
                 found = image_page_tables(doc.path, pdf_page, page, engine or default_engine())
             if not found:
                 result.pages_without_tables.append(page.number)
             tables += found
+        except ModelError:
+            raise
         except Exception as exc:  # one unreadable page must not stop the file
-            result.page_errors.append(f"{result.path} page {page.number}: {type(exc).__name__}: {exc}")
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            result.page_errors.append(f"{result.path} page {number}: {detail}")
         finally:
-            pdf_page.flush_cache()
+            if not isinstance(pdf_page, Exception):
+                pdf_page.close()
             if on_page is not None:
-                on_page(page.number, len(doc.pages))
+                on_page(number, doc.page_count)
+    result.page_kinds = dict(kinds)
     projects, others = stitch(tables)
     result.other_tables = len(others)
     result.other_table_notes = [not_a_project(t) for t in others]
+    name = PurePath(result.path).name
     for project in projects:
-        mapped = map_table(project, doc.path.name, doc.sha256)
+        mapped = map_table(project, name, doc.sha256)
         mapped.record.flags = validate(mapped)
         result.records.append(mapped.record)
-    assign_keys(result.records, str(doc.path))
+    assign_keys(result.records, result.path)
     if result.page_errors:
-        result.status = "partial"
+        result.status = "error" if len(result.page_errors) >= doc.page_count else "partial"
+        if result.status == "error":
+            result.error = f"{result.path}: every page failed ({result.page_errors[0][len(result.path) + 1 :]})"

@@ -1,14 +1,13 @@
-"""Stage 7: records.jsonl, projects/indicators/flags Parquet, manifest.json and the record schema.
-
-Every file is written to a temporary name and renamed into place, so an interrupted run never
-leaves a half-written file; records.jsonl grows one whole input file at a time.
+"""Stage 7: records.jsonl, projects/indicators/flags Parquet and the record schema, written together
+from a batch's records; every file goes to a temporary name and is renamed into place, so an
+interrupted run never leaves a half-written file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pbextract import SCHEMA_VERSION, __version__
-from pbextract.pipeline import FileResult
 from pbextract.schema import Record, record_json_schema
 
 DECIMAL = pa.decimal128(38, 10)
@@ -87,9 +84,14 @@ FLAGS = pa.schema(
 )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+def atomic_write(path: Path, data: bytes, sync: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary name and a rename (``sync``: on disk before the rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
@@ -97,77 +99,63 @@ def _money(v: Decimal | None) -> Decimal | None:
     return None if v is None else v.quantize(Decimal(1).scaleb(-10))
 
 
-class OutputWriter:
-    """Writes one batch's outputs into ``out_dir`` as input files finish."""
-
-    def __init__(self, out_dir: Path) -> None:
-        self.out = out_dir
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.results: list[FileResult] = []
-        self.records_path = self.out / "records.jsonl"
-        self.records_path.write_text("", encoding="utf-8")
-        _atomic_write(
-            self.out / "record.schema.json",
-            json.dumps(record_json_schema(), ensure_ascii=False, indent=2).encode(),
-        )
-
-    def add(self, result: FileResult) -> None:
-        """Append one file's records (in one write) and refresh the manifest."""
-        lines = "".join(r.model_dump_json() + "\n" for r in result.records)
-        with open(self.records_path, "a", encoding="utf-8") as fh:
-            fh.write(lines)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.results.append(result)
-        self.write_manifest()
-
-    def write_manifest(self) -> None:
-        files = [
-            {
-                "path": r.path,
-                "sha256": r.sha256,
-                "pages": r.pages,
-                "page_kinds": r.page_kinds,
-                "records": len(r.records),
-                "flags": r.flags,
-                "other_tables": r.other_tables,
-                "other_table_notes": r.other_table_notes,
-                "seconds": r.seconds,
-                "status": r.status,
-                "error": r.error,
-                "page_errors": r.page_errors,
-                "pages_without_tables": r.pages_without_tables,
-            }
-            for r in self.results
-        ]
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "pbextract_version": __version__,
-            "files": files,
-            "totals": totals(self.results),
-        }
-        _atomic_write(self.out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode())
-
-    def finish(self) -> None:
-        """Write the Parquet tables for everything added."""
-        write_tables(self.out, [rec for r in self.results for rec in r.records])
+ROWS_PER_GROUP = 50_000
+_TABLES = {"projects": PROJECTS, "indicators": INDICATORS, "flags": FLAGS}
 
 
-def write_tables(out: Path, records: list[Record]) -> None:
+class _Tables:
+    """The projects, indicators and flags Parquet tables, written a row group at a time under temporary
+    names and renamed into place by ``close``."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.tmp = {name: out / f".{name}.parquet.tmp" for name in _TABLES}
+        self.writers = {name: pq.ParquetWriter(self.tmp[name], schema) for name, schema in _TABLES.items()}
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
+
+    def add(self, record: Record) -> None:
+        self.rows["projects"].append(_project_row(record))
+        self.rows["indicators"] += _indicator_rows(record)
+        self.rows["flags"] += _flag_rows(record)
+        for name, rows in self.rows.items():
+            if len(rows) >= ROWS_PER_GROUP:
+                self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        self.writers[name].write_table(pa.Table.from_pylist(self.rows[name], schema=_TABLES[name]))
+        self.rows[name].clear()
+
+    def close(self) -> None:
+        for name in _TABLES:
+            self._flush(name)
+            self.writers[name].close()
+            os.replace(self.tmp[name], self.out / f"{name}.parquet")
+
+
+def write_tables(out: Path, records: Iterable[Record]) -> None:
     """The projects, indicators and flags Parquet tables of ``records``, in ``out``."""
-    for name, table in zip(TABLES, arrow_tables(records), strict=True):
-        _write_parquet(out / f"{name}.parquet", table)
+    tables = _Tables(out)
+    for record in records:
+        tables.add(record)
+    tables.close()
 
 
-def totals(results: list[FileResult]) -> dict[str, Any]:
-    return {
-        "files": len(results),
-        "errors": sum(r.status == "error" for r in results),
-        "pages": sum(r.pages for r in results),
-        "records": sum(len(r.records) for r in results),
-        "flags": sum(r.flags for r in results),
-        "seconds": round(sum(r.seconds for r in results), 3),
-    }
+def write_combined(out: Path, records: Iterable[Record]) -> int:
+    """records.jsonl, the Parquet tables and record.schema.json in ``out`` from ``records`` (streamed:
+    memory stays flat in their number). Returns the number of records."""
+    schema = json.dumps(record_json_schema(), ensure_ascii=False, indent=2)
+    atomic_write(out / "record.schema.json", schema.encode())
+    tables = _Tables(out)
+    n = 0
+    jsonl_tmp = out / ".records.jsonl.tmp"
+    with open(jsonl_tmp, "w", encoding="utf-8") as jsonl:
+        for record in records:
+            jsonl.write(record.model_dump_json() + "\n")
+            tables.add(record)
+            n += 1
+    tables.close()
+    os.replace(jsonl_tmp, out / "records.jsonl")
+    return n
 
 
 TABLES = ("projects", "indicators", "flags")  # the Parquet files, OUT/<name>.parquet, in this order
@@ -182,12 +170,6 @@ def arrow_tables(records: list[Record]) -> tuple[pa.Table, pa.Table, pa.Table]:
     )
 
 
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-
-
 def _keys(r: Record) -> dict[str, str]:
     return {"record_id": r.record_id, "source_sha256": r.source_sha256, "schema_version": r.schema_version}
 
@@ -199,14 +181,14 @@ def _project_row(r: Record) -> dict[str, Any]:
     return row
 
 
-def _indicator_rows(r: Record) -> Iterable[dict[str, Any]]:
+def _indicator_rows(r: Record) -> Iterator[dict[str, Any]]:
     for i, ind in enumerate(r.indicators):
         row = ind.model_dump()
         row.update(_keys(r), index=i, value=_money(ind.value))
         yield row
 
 
-def _flag_rows(r: Record) -> Iterable[dict[str, Any]]:
+def _flag_rows(r: Record) -> Iterator[dict[str, Any]]:
     for f in r.flags:
         x0, y0, x1, y1 = f.bbox if f.bbox else (None, None, None, None)
         yield {

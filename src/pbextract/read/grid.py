@@ -24,6 +24,7 @@ from pbextract.stages import Grid, GridCell
 
 _SNAP = 2.0  # points: boundaries closer than this are one boundary
 _MIN_CELLS = 2
+_OPEN_RULES = 3  # rules that must run past a table's last boundary to close an open side there
 
 
 def _edges(values: list[float], snap: float = _SNAP) -> list[float]:
@@ -82,6 +83,7 @@ class Tolerance:
     snap: float = 2.0
     join: float = 3.0
     cover: float = 0.4  # a separator is present when rules cover this share of its length
+    touch: float = 3.0  # rules that meet within this belong to one table (a title's strokes stay apart)
     min_table: float = 20.0  # smallest table width and height, in points
     open_side: float = 8.0  # rules running this far past the last boundary close an open side there
 
@@ -113,7 +115,7 @@ def merge_collinear(segments: list[Segment], tol: Tolerance) -> list[Segment]:
 
 
 def _touch(h: Segment, v: Segment, tol: Tolerance) -> bool:
-    return h.start - tol.join <= v.pos <= h.end + tol.join and v.start - tol.join <= h.pos <= v.end + tol.join
+    return h.start - tol.touch <= v.pos <= h.end + tol.touch and v.start - tol.touch <= h.pos <= v.end + tol.touch
 
 
 def _tables(segments: list[Segment], tol: Tolerance) -> list[list[Segment]]:
@@ -154,17 +156,18 @@ def _share(rules: list[Segment], pos: float, a: float, b: float, snap: float) ->
 
 
 def _frame(edges: list[float], across: list[Segment], tol: Tolerance) -> list[float]:
-    """Boundaries with the table's open sides closed: where the rules running across them reach a
-    row's height beyond the last boundary (a row cut at a page break has no rule under it), the
-    rules' common end is a boundary too."""
-    if not edges or not across:
+    """Boundaries with the table's open sides closed: where several rules running across them reach
+    a row's height beyond the last boundary (a row cut at a page break has no rule under it), where
+    they end is a boundary too. A glyph's stroke touching the table is one rule, not several."""
+    if not edges:
         return edges
-    first, last = min(s.start for s in across), max(s.end for s in across)
     out = list(edges)
-    if out[0] - first > tol.open_side:
-        out.insert(0, first)
-    if last - out[-1] > tol.open_side:
-        out.append(last)
+    before = sorted(s.start for s in across if out[0] - s.start > tol.open_side)
+    after = sorted(s.end for s in across if s.end - out[-1] > tol.open_side)
+    if len(before) >= _OPEN_RULES:
+        out.insert(0, before[len(before) // 2])
+    if len(after) >= _OPEN_RULES:
+        out.append(after[len(after) // 2])
     return out
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 MIN_DPI, MAX_DPI, DEFAULT_DPI = 150, 300, 200
 MAX_SKEW = 2.0  # degrees
+MAX_MEGAPIXELS = 150  # a page image larger than this (A0 at 300 dpi is 140) is refused, not rendered
 _INK_MIN, _INK_MAX = 140, 205  # bounds of the page's ink threshold (Otsu's, on the flattened image)
 
 
@@ -96,6 +97,10 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
 def page_image(pdf_path: Path, pdf_page: Any) -> PageImage:
     """Render, flatten and deskew one page for the image path."""
     dpi = scan_dpi(pdf_page)
+    megapixels = float(pdf_page.width * pdf_page.height) * (dpi / 72.0) ** 2 / 1e6
+    if megapixels > MAX_MEGAPIXELS:
+        size = f"{float(pdf_page.width) / 72:.0f}x{float(pdf_page.height) / 72:.0f} in"
+        raise ValueError(f"page too large to read as an image ({size} at {dpi} dpi: {megapixels:.0f} megapixels)")
     gray = flatten_lighting(render(pdf_path, pdf_page.page_number, dpi))
     skew = estimate_skew(gray)
     if abs(skew) > 0.1:

@@ -19,7 +19,7 @@ from pbextract.text import squeeze_cjk_spaces
 _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
-_THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 1.6, 1.0  # band heights and gaps, in points
+_THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 2.6, 1.0  # band heights and gaps, in points
 _ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this is one printed line
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2

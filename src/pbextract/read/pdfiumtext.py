@@ -33,41 +33,25 @@ _IMAGE_COVER_MAX = 0.4  # share of the page covered by images above which pdfplu
 
 @dataclass
 class TextLayer:
-    """A digital page's glyphs (pdfplumber char dicts) and its ruling-line edges."""
+    """A digital page's glyphs (pdfplumber char dicts) and ruling-line edges, and what classifies it."""
 
     chars: list[Char]
     edges: list[Edge]
+    glyphs: int  # glyphs in the text layer
+    unmapped: int  # of which without a Unicode mapping
+    image_cover: float  # share of the page covered by images
 
-
-def _servable(page: pdfium.PdfPage) -> bool:
-    """Whether pdfium's coordinates map onto pdfplumber's by a flip alone."""
-    box = page.get_mediabox()
-    return not page.get_rotation() % 360 and box[:2] == (0.0, 0.0) and page.get_cropbox() == box
-
-
-def text_page_glyphs(page: pdfium.PdfPage) -> int | None:
-    """The glyph count of a page with a clearly usable text layer and no page image (pdfplumber
-    would class it ``text`` too), or ``None``: the page is then classified by pdfplumber."""
-    if not _servable(page):
-        return None
-    textpage = page.get_textpage()
-    try:
-        raw = textpage.raw
-        glyphs = [i for i in range(pdfium_c.FPDFText_CountChars(raw)) if not pdfium_c.FPDFText_IsGenerated(raw, i)]
-        unmapped = sum(int(pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1) for i in glyphs)
-    finally:
-        textpage.close()
-    area = page.get_width() * page.get_height() or 1.0
-    cover = _Objects(page, page.get_height(), paths=False).image_area / area
-    usable = len(glyphs) - unmapped
-    if usable > 0 and unmapped <= _UNMAPPED_MAX * len(glyphs) and cover < _IMAGE_COVER_MAX:
-        return usable
-    return None
+    @property
+    def is_text_page(self) -> bool:
+        """A clearly usable text layer and no page image: pdfplumber would class the page ``text`` too."""
+        usable = self.glyphs - self.unmapped
+        return usable > 0 and self.unmapped <= _UNMAPPED_MAX * self.glyphs and self.image_cover < _IMAGE_COVER_MAX
 
 
 def text_layer(page: pdfium.PdfPage) -> TextLayer | None:
     """The page's glyphs and edges, or ``None`` where pdfium cannot stand in for pdfplumber."""
-    if not _servable(page):
+    box = page.get_mediabox()
+    if page.get_rotation() % 360 or box[:2] != (0.0, 0.0) or page.get_cropbox() != box:
         return None
     height = page.get_height()
     objects = _Objects(page, height)
@@ -75,19 +59,25 @@ def text_layer(page: pdfium.PdfPage) -> TextLayer | None:
         return None
     textpage = page.get_textpage()
     try:
-        chars = _chars(textpage, height)
+        read = _chars(textpage, height)
     finally:
         textpage.close()
-    return None if chars is None else TextLayer(chars=chars, edges=objects.edges)
+    if read is None:
+        return None
+    chars, glyphs, unmapped = read
+    cover = objects.image_area / (page.get_width() * height or 1.0)
+    return TextLayer(chars=chars, edges=objects.edges, glyphs=glyphs, unmapped=unmapped, image_cover=cover)
 
 
-def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
-    """Glyphs in content order, with spaces put back; ``None`` if a glyph is not upright."""
+def _chars(textpage: pdfium.PdfTextPage, height: float) -> tuple[list[Char], int, int] | None:
+    """Glyphs in content order, with spaces put back, the count of pdfium's glyphs and of those
+    without Unicode; ``None`` if a glyph is not upright."""
     raw = textpage.raw
     box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     fonts = _Fonts(raw)
     out: list[Char] = []
+    glyphs = unmapped = 0
     gap_space: Char | None = None  # the glyph before a space pdfium saw (or made)
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
         text = chr(pdfium_c.FPDFText_GetUnicode(raw, i))
@@ -97,6 +87,8 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
             elif text != " ":
                 gap_space = None
             continue
+        glyphs += 1
+        unmapped += pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1
         pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
         if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
             return None
@@ -122,7 +114,7 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char] | None:
             out += _spaces_between(out[-1], char, run=True)
         gap_space = None
         out.append(char)
-    return out
+    return out, glyphs, unmapped
 
 
 def _spaces_between(before: Char, after: Char, run: bool) -> list[Char]:
@@ -190,8 +182,8 @@ class _Fonts:
 class _Objects:
     """The page's path objects as pdfplumber edges, and the area its images cover."""
 
-    def __init__(self, page: pdfium.PdfPage, height: float, paths: bool = True) -> None:
-        self.height, self.paths = height, paths
+    def __init__(self, page: pdfium.PdfPage, height: float) -> None:
+        self.height = height
         self.lines: list[Edge] = []
         self.rects: list[Edge] = []
         self.curves: list[Edge] = []
@@ -212,7 +204,7 @@ class _Objects:
         elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
             if nested:
                 self.paths_in_forms = True
-            elif self.paths:
+            else:
                 self._path(obj)
         elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             if nested:  # a form's image: counted as covering the page, so pdfplumber classifies it

@@ -1,24 +1,26 @@
-"""Stage 1: open a PDF, check it is readable, and classify each page by its text layer."""
+"""Stage 1: open a PDF, check it is readable, and classify each page by its text layer.
+
+Pages are made and classified one at a time (``iter_pages``), so memory stays flat in the page
+count and a page that cannot be read (no MediaBox, a broken object) fails alone.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pdfplumber
 import pypdfium2 as pdfium
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfpage import PDFPage
 from pydantic import BaseModel
 
 from pbextract.errors import InputError
-from pbextract.read.pdfiumtext import TextLayer, text_layer, text_page_glyphs
+from pbextract.read.pdfiumtext import TextLayer, text_layer
 from pbextract.stages import Page, PageKind
-
-T = TypeVar("T")
 
 _IMAGE_COVER = 0.5  # share of the page an image must cover to count as a page image
 _BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer is unusable
@@ -27,7 +29,7 @@ _BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer 
 class Document(BaseModel):
     path: Path
     sha256: str
-    pages: list[Page]
+    page_count: int
 
 
 def sha256_of(path: Path) -> str:
@@ -61,53 +63,52 @@ def classify(page: Any) -> Page:
     return Page(number=page.page_number, width=float(page.width), height=float(page.height), kind=kind, chars=usable)
 
 
-def classify_fast(pdf_page: Any, fast: pdfium.PdfDocument | None) -> Page:
-    """``classify``, with pdfium recognising a clear text page (no pdfminer parse); other pages as before."""
-    glyphs = _pdfium(fast, pdf_page.page_number, text_page_glyphs) if fast is not None else None
-    if glyphs is not None:
-        width, height = float(pdf_page.width), float(pdf_page.height)
-        return Page(number=pdf_page.page_number, width=width, height=height, kind=PageKind.TEXT, chars=glyphs)
-    return classify(pdf_page)
+@contextmanager
+def fast_pdf(path: Path) -> Iterator[pdfium.PdfDocument | None]:
+    """pdfium's handle on a file pdfplumber opened, for reading its text pages; ``None`` if it fails
+    (pdfplumber reads every page then)."""
+    try:
+        fast = pdfium.PdfDocument(str(path))
+    except Exception:
+        yield None
+        return
+    try:
+        yield fast
+    finally:
+        fast.close()
 
 
-def _pdfium(fast: pdfium.PdfDocument, number: int, read: Callable[[pdfium.PdfPage], T | None]) -> T | None:
-    """``read`` on page ``number`` (1-based) through pdfium; ``None`` (pdfplumber reads it) if pdfium fails."""
+def read_text_page(fast: pdfium.PdfDocument, pdf_page: Any) -> tuple[Page, TextLayer] | None:
+    """A clear text page read through pdfium (no pdfminer parse): its class and its glyphs and rules;
+    ``None`` where pdfium fails or the page is not clearly text (pdfplumber classifies and reads it)."""
+    number = pdf_page.page_number
     try:
         page = fast[number - 1]
     except Exception:  # a page pdfium cannot load: pdfplumber may still read it
         return None
     try:
-        return read(page)
+        layer = text_layer(page)
     except Exception:
         return None
     finally:
         page.close()
-
-
-@dataclass
-class OpenPdf:
-    """An open PDF: pdfplumber's pages, and pdfium's document where pdfium can open it."""
-
-    pages: list[Any]
-    fast: pdfium.PdfDocument | None
-
-    def text_layer(self, number: int) -> TextLayer | None:
-        """The glyphs and rules of text page ``number`` (1-based) read by pdfium, if it can."""
-        return _pdfium(self.fast, number, text_layer) if self.fast is not None else None
-
-
-def _open_fast(path: Path) -> pdfium.PdfDocument | None:
-    try:
-        return pdfium.PdfDocument(str(path))
-    except Exception:  # pdfplumber opened it; it reads every page then
+    if layer is None or not layer.is_text_page:
         return None
+    usable = layer.glyphs - layer.unmapped
+    info = Page(
+        number=number, width=float(pdf_page.width), height=float(pdf_page.height), kind=PageKind.TEXT, chars=usable
+    )
+    return info, layer
 
 
 def _check_header(path: Path) -> None:
-    if not path.is_file():
-        raise InputError(path, "no such file")
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
+    try:
+        if not path.is_file():
+            raise InputError(path, "no such file" if not path.exists() else "not a regular file")
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from exc
     if not head:
         raise InputError(path, "empty file")
     if b"%PDF-" not in head:
@@ -122,24 +123,54 @@ def _open_error(path: Path, exc: Exception) -> InputError:
     return InputError(path, f"corrupt PDF ({type(cause).__name__}): {detail}")
 
 
+def _page_objects(pdf: Any) -> Iterator[Any]:
+    """pdfminer's page objects in order, stopping (not failing) where a broken page tree ends."""
+    pages = PDFPage.create_pages(pdf.doc)
+    while True:
+        try:
+            yield next(pages)
+        except StopIteration:
+            return
+        except Exception:  # a broken page tree: the pages before the break are still read
+            return
+
+
+def iter_pages(pdf: Any) -> Iterator[tuple[int, Any]]:
+    """Each page as ``(number, pdfplumber page)``, made on demand; a page that cannot be made comes
+    as ``(number, the exception)``. Close each page after use to free its parsed objects."""
+    doctop = 0.0
+    for i, obj in enumerate(_page_objects(pdf), start=1):
+        try:
+            if "MediaBox" not in obj.attrs and obj.mediabox is not None:
+                obj.attrs["MediaBox"] = obj.mediabox  # pdfminer's (and pdfium's) default: US Letter
+            page = pdfplumber.page.Page(pdf, obj, page_number=i, initial_doctop=doctop)
+        except Exception as exc:
+            yield i, exc
+            continue
+        doctop += page.height
+        yield i, page
+
+
 @contextmanager
-def open_pdf(path: Path) -> Iterator[tuple[Document, OpenPdf]]:
-    """Open ``path``; yields the classified Document and the open pages for later stages."""
+def open_pdf(path: Path) -> Iterator[tuple[Document, Any]]:
+    """Open ``path``; yields the Document and the pdfplumber handle (pages via ``iter_pages``)."""
     _check_header(path)
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfminer raises many types for a broken file; pdfplumber wraps them
         raise _open_error(path, exc) from exc
-    fast = _open_fast(path)
     try:
+        count = 0
         try:
-            pages = [classify_fast(p, fast) for p in pdf.pages]
-        except Exception as exc:
-            raise InputError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
-        if not pages:
+            for _ in PDFPage.create_pages(pdf.doc):
+                count += 1
+        except Exception as exc:  # a broken page tree: read the pages before the break
+            if not count:
+                raise InputError(path, f"corrupt PDF: page tree: {type(exc).__name__}: {exc}") from exc
+        if not count:
             raise InputError(path, "PDF has no pages")
-        yield Document(path=path, sha256=sha256_of(path), pages=pages), OpenPdf(pdf.pages, fast)
+        yield Document(path=path, sha256=sha256_of(path), page_count=count), pdf
     finally:
-        pdf.close()
-        if fast is not None:
-            fast.close()
+        with suppress(Exception):  # a broken file may fail to close: never mask the error in hand
+            pdf.flush_cache()
+            pdf.stream.close()
