@@ -7,6 +7,7 @@ count and a page that cannot be read (no MediaBox, a broken object) fails alone.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -16,12 +17,15 @@ import pdfplumber
 import pypdfium2 as pdfium
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfpage import PDFPage
+from pdfminer.pdftypes import PDFStream, resolve1
+from pdfminer.psparser import PSLiteral
 from pydantic import BaseModel
 
 from pbextract.errors import InputError
 from pbextract.read.pdfiumtext import TextLayer, text_layer
 from pbextract.stages import Page, PageKind
 
+_MAX_CONTENT = 32 << 20  # bytes of page content pdfium is given; beyond, pdfplumber reads the page
 _IMAGE_COVER = 0.5  # share of the page an image must cover to count as a page image
 _BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer is unusable
 
@@ -82,6 +86,8 @@ def read_text_page(fast: pdfium.PdfDocument, pdf_page: Any) -> tuple[Page, TextL
     """A clear text page read through pdfium (no pdfminer parse): its class and its glyphs and rules;
     ``None`` where pdfium fails or the page is not clearly text (pdfplumber classifies and reads it)."""
     number = pdf_page.page_number
+    if not _modest_content(pdf_page):
+        return None
     try:
         page = fast[number - 1]
     except Exception:  # a page pdfium cannot load: pdfplumber may still read it
@@ -99,6 +105,30 @@ def read_text_page(fast: pdfium.PdfDocument, pdf_page: Any) -> tuple[Page, TextL
         number=number, width=float(pdf_page.width), height=float(pdf_page.height), kind=PageKind.TEXT, chars=usable
     )
     return info, layer
+
+
+def _modest_content(pdf_page: Any) -> bool:
+    """Whether the page's content streams inflate to at most ``_MAX_CONTENT`` bytes: pdfium aborts the
+    process where memory runs out (a flate bomb), where pdfminer fails the page alone."""
+    total = 0
+    for ref in pdf_page.page_obj.contents or []:
+        stream = resolve1(ref)
+        if not isinstance(stream, PDFStream) or stream.rawdata is None:
+            return False
+        filters = [f.name if isinstance(f, PSLiteral) else f for f, _ in stream.get_filters()]
+        if not filters:
+            total += len(stream.rawdata)
+        elif filters in (["FlateDecode"], ["Fl"]):
+            inflate = zlib.decompressobj()
+            try:
+                total += len(inflate.decompress(stream.rawdata, _MAX_CONTENT + 1))
+            except zlib.error:
+                return False
+        else:
+            return False
+        if total > _MAX_CONTENT:
+            return False
+    return True
 
 
 def _check_header(path: Path) -> None:
