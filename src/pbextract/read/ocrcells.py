@@ -141,6 +141,8 @@ def _trim_specks(
     closer, even where a font centres it). A hairline bar against the cell's side is what the inset
     left of a skewed or thick rule."""
     blobs = _blobs(ink, 0.5 * scale)
+    if not blobs:
+        return None, False
     em = max(b[3] - b[2] for b in blobs)
     dot = _DOT_PT * scale
     width = ink.shape[1]
