@@ -213,7 +213,7 @@ def test_extract_many_keeps_input_order_with_limits(tmp_path: Path, small: dict[
     assert results[0] is results[3]
     assert len(results[2].records) == len(results[0].records) > 0
 
-    (slow,) = extract_many([SAMPLES / "liaocheng-part1b.pdf"], workers=1, limits=Limits(file_timeout=1))
+    (slow,) = extract_many([SAMPLES / "mixed-scan.pdf"], workers=1, limits=Limits(file_timeout=1))  # OCR: over 1 s
     assert slow.status == "error" and "timed out after 1 s" in (slow.error or "")
 
 

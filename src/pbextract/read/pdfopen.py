@@ -15,6 +15,7 @@ from typing import Any
 
 import pdfplumber
 import pypdfium2 as pdfium
+from pdfminer.ascii85 import ascii85decode, asciihexdecode
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import PDFStream, resolve1
@@ -25,6 +26,12 @@ from pbextract.errors import InputError
 from pbextract.read.pdfiumtext import TextLayer, text_layer
 from pbextract.stages import Page, PageKind
 
+_TEXT_ENCODINGS = {
+    "ASCII85Decode": ascii85decode,
+    "A85": ascii85decode,
+    "ASCIIHexDecode": asciihexdecode,
+    "AHx": asciihexdecode,
+}
 _MAX_CONTENT = 32 << 20  # bytes of page content pdfium is given; beyond, pdfplumber reads the page
 _IMAGE_COVER = 0.5  # share of the page an image must cover to count as a page image
 _BAD_CHARS = 0.3  # share of unmapped glyphs ((cid:n)) above which a text layer is unusable
@@ -115,17 +122,18 @@ def _modest_content(pdf_page: Any) -> bool:
         stream = resolve1(ref)
         if not isinstance(stream, PDFStream) or stream.rawdata is None:
             return False
-        filters = [f.name if isinstance(f, PSLiteral) else f for f, _ in stream.get_filters()]
-        if not filters:
-            total += len(stream.rawdata)
-        elif filters in (["FlateDecode"], ["Fl"]):
-            inflate = zlib.decompressobj()
-            try:
-                total += len(inflate.decompress(stream.rawdata, _MAX_CONTENT + 1))
-            except zlib.error:
+        filters = [str(f.name) if isinstance(f, PSLiteral) else str(f) for f, _ in stream.get_filters()]
+        data = stream.rawdata
+        try:
+            while filters and filters[0] in _TEXT_ENCODINGS:  # ASCII85 / hex: they only shrink the data
+                data = _TEXT_ENCODINGS[filters.pop(0)](data)
+            if filters in (["FlateDecode"], ["Fl"]):
+                data = zlib.decompressobj().decompress(data, _MAX_CONTENT + 1)
+            elif filters:
                 return False
-        else:
+        except Exception:  # a broken stream: pdfplumber reports the page
             return False
+        total += len(data)
         if total > _MAX_CONTENT:
             return False
     return True
