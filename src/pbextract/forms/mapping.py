@@ -28,6 +28,7 @@ from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
 from pbextract.text import compact, join_lines
 
+_WORD = re.compile(r"\w")
 _GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
 _AMOUNTS = {
@@ -296,8 +297,8 @@ class _Mapper:
         the break cut (a browser splits a tall row): its text continues the previous indicator's."""
         if not self.indicators or self.indicators[-1]["page"] == row.page:
             return False
-        if any(c.text for label in (Label.LEVEL3, Label.VALUE) for c in by_col.get(label, [])):
-            return False
+        if any(_WORD.search(c.text) for label in (Label.LEVEL3, Label.VALUE) for c in by_col.get(label, [])):
+            return False  # a name or value of its own (a speck read as "." is neither)
         previous = self.indicators[-1]
         for key, label in _INDICATOR_TEXT:
             rest = "".join(

@@ -166,6 +166,8 @@ def _trim_specks(
     while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
         doubtful |= blobs[-1][0] - blobs[-2][1] < 1.3 * em
         blobs.pop()
+    # a dot kept half a glyph or more from the text may be a centred 。 or a speck
+    doubtful |= len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
 
