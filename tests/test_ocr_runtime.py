@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pdfplumber
+import pytest
 
 from pbextract.read.imagegrid import find_image_grids
 from pbextract.read.imaging import page_image
@@ -12,6 +13,7 @@ from tests.conftest import SAMPLES
 
 
 def test_openvino_reads_scanned_cells_as_onnxruntime_does() -> None:
+    pytest.importorskip("openvino")
     pdf = SAMPLES / "mixed-scan.pdf"
     with pdfplumber.open(pdf) as doc:
         img = page_image(pdf, doc.pages[0])

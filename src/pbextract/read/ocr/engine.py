@@ -27,9 +27,9 @@ from pbextract.read.ocr.ctc import FoldedDecoder
 MANIFEST = Path(os.environ.get("PBEXTRACT_MODELS") or str(resources.files("pbextract") / "models")) / "manifest.json"
 REC_BATCH = 6  # crops per recogniser run (rapidocr's default)
 USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
-# The recogniser's runtime on the CPU: OpenVINO at f32 reads every line as ONNX Runtime does and is
-# faster here; PBEXTRACT_OCR_RUNTIME=onnxruntime runs rapidocr's own session.
-RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "openvino")
+# The recogniser's runtime on the CPU: rapidocr's ONNX Runtime session, or PBEXTRACT_OCR_RUNTIME=openvino
+# (pip install 'pbextract[openvino]'): the same readings, faster only while the machine is loaded.
+RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "onnxruntime")
 
 
 class ModelError(RuntimeError):
