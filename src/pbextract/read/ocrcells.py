@@ -135,11 +135,12 @@ def _trim_specks(
     """The span (top, bottom, left, right) of a line's text without the specks at its ends, and
     whether a dropped speck sat close enough to the text to have been a character.
 
-    A speck is a blob smaller than a small glyph's dot: alone on its line, leading a cell's first
-    line with a gap (no text starts with a dot; a wrapped line may, where the renderer breaks before
-    a comma), or trailing the text by a glyph's width or more (a real ``。`` follows its glyph
-    closer, even where a font centres it). A hairline bar against the cell's side is what the inset
-    left of a skewed or thick rule."""
+    A speck is a blob smaller than a small glyph's dot: with only specks on its line, leading a
+    cell's first line with a gap or below the line's top (no text starts with a dot, only with an
+    opening quote, which sits high; a wrapped line may, where the renderer breaks before a comma),
+    or trailing the text by a glyph's width or more (a real ``。`` follows its glyph closer, even
+    where a font centres it). A hairline bar against the cell's side is what the inset left of a
+    skewed or thick rule."""
     blobs = _blobs(ink, 0.5 * scale)
     if not blobs:
         return None, False
@@ -157,11 +158,19 @@ def _trim_specks(
         blobs.pop(0)
     while len(blobs) > 1 and blobs[-1][1] >= width and remnant(blobs[-1]):
         blobs.pop()
-    if len(blobs) == 1 and max(blobs[0][1] - blobs[0][0], em) < dot:
-        return None, False
+    if all(max(b[1] - b[0], b[3] - b[2]) < dot for b in blobs):
+        return None, False  # nothing but specks
     doubtful = False
-    while first_line and len(blobs) > 1 and small(blobs[0]) and blobs[1][0] - blobs[0][1] >= 0.3 * em:
-        doubtful |= blobs[1][0] - blobs[0][1] < 0.6 * em
+    top = min(b[2] for b in blobs)
+
+    def low(b: list[int]) -> bool:  # not an opening quote, which sits at the top of the line
+        return (b[2] + b[3]) / 2 - top > 0.35 * em
+
+    while first_line and len(blobs) > 1 and small(blobs[0]):
+        gap = blobs[1][0] - blobs[0][1]
+        if gap < 0.3 * em and not low(blobs[0]):
+            break
+        doubtful |= gap < 0.6 * em
         blobs.pop(0)
     while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
         doubtful |= blobs[-1][0] - blobs[-2][1] < 1.3 * em
