@@ -9,10 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run samples scans stress stress-report test lint bench soak clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,ray]'
+	$(BIN)/python -m pip install -q -e '.[dev,ray,openvino]'
 	touch $@
 
 install: $(STAMP)
