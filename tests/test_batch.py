@@ -151,6 +151,8 @@ def test_ctrl_c_then_kill_9_then_resume_equals_a_clean_run(tmp_path: Path, small
         slice_pdf(SAMPLES / f"{name}.pdf", 8, 12, src / f"{name}-8-12.pdf")
     for name in ("yantai", "liaocheng-part1a", "liaocheng-part1b", "liaocheng-part2"):  # work left to stop midway
         shutil.copy(SAMPLES / f"{name}.pdf", src / f"{name}-all.pdf")
+    for page in (1, 2):  # read first, and slow (OCR): the run is still busy when Ctrl-C comes
+        slice_pdf(SAMPLES / "mixed-scan.pdf", page, page, src / f"a-scan-{page}.pdf")
     out, clean = tmp_path / "out", tmp_path / "clean"
     one = ["--workers", "1"]
 
@@ -162,7 +164,7 @@ def test_ctrl_c_then_kill_9_then_resume_equals_a_clean_run(tmp_path: Path, small
     assert first.wait(120) == EXIT_INTERRUPTED, first.communicate()
     manifest = _manifest(out)
     assert manifest["run"]["status"] == "interrupted" and manifest["pending"]
-    assert len(manifest["files"]) + len(manifest["pending"]) == 11
+    assert len(manifest["files"]) + len(manifest["pending"]) == 13
     assert (out / "records.jsonl").read_text(encoding="utf-8").count("\n") == manifest["combined_records"]
 
     done = len(list((out / "units").glob("*.json")))
