@@ -194,12 +194,15 @@ def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
     sub, ink = _ink(img, x0, y0, x1, y1)
     out: list[LineCrop] = []
     doubtful = False
+    last = None  # (top, bottom) of the last line read
     for top, bottom in _ink_rows(ink, s):
         span, doubt = _trim_specks(ink[top:bottom], s, first_line=not out)
-        doubtful |= doubt
+        # specks alone just under a line may be a 。 that wrapped onto a line of its own
+        doubtful |= doubt or (span is None and last is not None and bottom - last[1] <= 1.6 * (last[1] - last[0]))
         if span is not None:
             t, b, left, right = span
             out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
+            last = (top, bottom)
     return out, doubtful
 
 
