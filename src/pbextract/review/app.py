@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pbextract.review.corrections import Action
 from pbextract.review.pages import PageCache, SourceMissing
 from pbextract.review.store import PER_PAGE, DecisionError, Item, ReviewStore, as_text, editable
+from pbextract.schema import Record
 
 TOKEN_HEADER = "x-review-token"
 _STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
@@ -65,24 +66,8 @@ LABELS = {
     "basis": "指标确定依据",
     "scoring": "评(扣)分标准",
 }
-_RECORD_FIELDS = (
-    "year",
-    "project_code",
-    "project_name",
-    "department_code",
-    "department_name",
-    "unit_code",
-    "unit_name",
-    "amount_unit",
-    "budget_total",
-    "budget_fiscal",
-    "budget_other",
-    "fund_use",
-    "plan_mar",
-    "plan_jun",
-    "plan_oct",
-    "plan_dec",
-)
+_SCALARS = list(Record.model_fields)
+_RECORD_FIELDS = tuple(_SCALARS[_SCALARS.index("year") : _SCALARS.index("plan_dec") + 1])  # editable, contract order
 _INDICATOR_FIELDS = (
     "level1",
     "level2",
