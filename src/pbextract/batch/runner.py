@@ -8,7 +8,6 @@ outcome as it arrives, and rebuilds records.jsonl and the Parquet tables from th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -30,6 +29,7 @@ from pbextract.batch.store import FileEntry, FolderInUse, JobFolder
 from pbextract.output.writers import atomic_write, write_combined
 from pbextract.pipeline import FileResult
 from pbextract.read.ocr.engine import ModelError
+from pbextract.read.pdfopen import sha256_of
 from pbextract.schema import Record
 
 EXIT_OK = 0  # every file was read (records may carry QA flags)
@@ -70,15 +70,11 @@ class _Item:
         self.primary = True
 
 
-def sha256_of(path: Path) -> str:
+def regular_file_sha256(path: Path) -> str:
     """The file's hash; OSError if it cannot be read, ValueError if it is not a regular file."""
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise ValueError("not a regular file")
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_of(path)
 
 
 def run_batch(options: BatchOptions) -> int:
@@ -165,7 +161,7 @@ class _Run:
         for item in self.items:
             source = item.file.source
             try:
-                item.sha256 = sha256_of(item.file.path)
+                item.sha256 = regular_file_sha256(item.file.path)
             except (OSError, ValueError) as exc:
                 why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 item.entry = FileEntry(path=source, status="error", error=f"{source}: cannot be read: {why}")
