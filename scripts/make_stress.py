@@ -115,7 +115,8 @@ class Spec:
 
 def unknown_record(rec: dict[str, Any]) -> dict[str, Any]:
     """The record of a form-1 truth record printed in the unknown template: what that template prints."""
-    out: dict[str, Any] = {k: None for k in Record.model_fields if k not in ("flags", "indicators", "goals")}
+    unprinted = ("flags", "indicators", "goals", "corrected_fields")
+    out: dict[str, Any] = {k: None for k in Record.model_fields if k not in unprinted}
     out.update(
         schema_version=rec["schema_version"],
         form=None,

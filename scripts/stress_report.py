@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pbextract.pipeline import extract_file
-from pbextract.score import Score, load_jsonl, score_record
+from pbextract.score import Mismatch, Score, load_jsonl, score_record
 
 STRESS_NAME = re.compile(r"^(?P<renderer>[a-z0-9]+)-(?P<form>[a-z0-9]+)-(?P<level>[a-z]+)-(?P<kind>digital|scan|ocr)$")
 FIELDSET_KIND = {"html": "digital", "scan": "scan", "ocrd": "ocr"}
@@ -79,6 +79,7 @@ class FileScore:
     folded: Score
     wrong: set[Key]
     flagged: set[Key]
+    misses: list[tuple[bool, Mismatch]]  # each wrong field (folded for image kinds) and whether it is flagged
     extra: int = 0  # extracted records paired with no expected one
     error: str | None = None
 
@@ -91,16 +92,31 @@ def score_pdf(pdf: Path) -> FileScore:
     strict, folded = Score(), Score()
     wrong: set[Key] = set()
     flagged: set[Key] = set()
+    misses: list[tuple[int, Mismatch]] = []
     paired = pair(expected, got)
     for i, (exp, match) in enumerate(zip(expected, paired, strict=True)):
         s, f = score_record(exp, match, fold=False), score_record(exp, match, fold=True)
         strict.add(s)
         folded.add(f)
+        misses += [(i, m) for m in (s if kind == "digital" else f).mismatches]
         wrong |= {(i, m.field) for m in (s if kind == "digital" else f).mismatches}
         flagged |= {(i, fl["field"]) for fl in (match or {}).get("flags", [])}
     extra = len(got) - len({id(m) for m in paired if m is not None})
+    marked = [((i, m.field) in flagged, m) for i, m in misses]
     return FileScore(
-        pdf, renderer, level, kind, result.pages, result.seconds, strict, folded, wrong, flagged, extra, result.error
+        pdf,
+        renderer,
+        level,
+        kind,
+        result.pages,
+        result.seconds,
+        strict,
+        folded,
+        wrong,
+        flagged,
+        marked,
+        extra,
+        result.error,
     )
 
 
@@ -182,9 +198,9 @@ def main() -> None:
                 f"{len(f.wrong & f.flagged):4} flagged{note}",
                 flush=True,
             )
-            mismatches = f.strict.mismatches if f.kind == "digital" else f.folded.mismatches
-            for m in mismatches[: args.mismatches]:
-                print(f"    {m.project_code} {m.field}: expected {m.expected!r} got {m.got!r}")
+            for is_flagged, m in f.misses[: args.mismatches]:
+                mark = "flagged" if is_flagged else "NOT FLAGGED"
+                print(f"    {mark:11} {m.project_code} {m.field}: expected {m.expected!r} got {m.got!r}")
     print()
     print(HEADER)
     for label in sorted(rows, key=lambda k: (k[0], LEVEL_ORDER.get(k[1], 9), KIND_ORDER.get(k[2], 9))):

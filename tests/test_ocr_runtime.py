@@ -17,7 +17,7 @@ def test_openvino_reads_scanned_cells_as_onnxruntime_does() -> None:
     pdf = SAMPLES / "mixed-scan.pdf"
     with pdfplumber.open(pdf) as doc:
         img = page_image(pdf, doc.pages[0])
-        grid = find_image_grids(doc.pages[0], img)[0]
+        grid = find_image_grids(img)[0]
     files = model_files()
     ours = ocr_cells(img, grid, RapidOcrEngine(files, runtime="openvino"))
     reference = ocr_cells(img, grid, RapidOcrEngine(files, runtime="onnxruntime"))

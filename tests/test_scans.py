@@ -11,7 +11,7 @@ from PIL import Image
 
 from pbextract.forms.values import parse_value_parts, repair_code
 from pbextract.output.crops import write_crops
-from pbextract.pipeline import FileResult
+from pbextract.pipeline import PAGE_THREADS, FileResult, extract_file
 from pbextract.read import layercheck
 from pbextract.read.grid import find_grids
 from pbextract.read.imagegrid import find_image_grids
@@ -32,6 +32,15 @@ def test_image_sample_fields_equal_truth(pdf: Path, image_results: dict[str, Fil
     assert_equals_truth(pdf, image_results[pdf.name], fold=True)
 
 
+def test_pages_read_in_parallel_give_the_records_of_one_at_a_time(image_results: dict[str, FileResult]) -> None:
+    """Pages OCR'd two at a time (the default) give exactly what reading them one by one gives."""
+    pdf = SAMPLES / "mixed-scan.pdf"
+    assert PAGE_THREADS > 1
+    one_by_one = extract_file(pdf, threads=1)
+    assert [r.model_dump() for r in one_by_one.records] == [r.model_dump() for r in image_results[pdf.name].records]
+    assert one_by_one.pages_without_tables == image_results[pdf.name].pages_without_tables
+
+
 def test_page_kinds(image_results: dict[str, FileResult]) -> None:
     assert image_results["mixed-scan.pdf"].page_kinds == {PageKind.SCAN.value: 5}
     assert image_results["mixed-ocr.pdf"].page_kinds == {PageKind.OCR.value: 5}
@@ -47,7 +56,7 @@ def test_image_grid_equals_vector_grid() -> None:
     with pdfplumber.open(SAMPLES / "liaocheng-part1b.pdf") as pdf:
         for page in pdf.pages[2:5]:
             vector = find_grids(page)
-            image = find_image_grids(page, page_image(SAMPLES / "liaocheng-part1b.pdf", page))
+            image = find_image_grids(page_image(SAMPLES / "liaocheng-part1b.pdf", page))
             assert [[(c.row, c.col, c.rowspan, c.colspan) for c in g.cells] for g in image] == [
                 [(c.row, c.col, c.rowspan, c.colspan) for c in g.cells] for g in vector
             ]
@@ -71,7 +80,7 @@ def ocrd_page() -> tuple[list[dict[str, object]], PageImage, Grid]:
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[2]
         img = page_image(path, page)
-        return page.chars, img, find_image_grids(page, img)[0]
+        return page.chars, img, find_image_grids(img)[0]
 
 
 def test_text_layer_that_disagrees_is_replaced_by_ocr(

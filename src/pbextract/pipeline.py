@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePath
 from typing import Any
 
 import pypdfium2 as pdfium
 from pdfplumber.utils.text import dedupe_chars
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pbextract.errors import InputError
 from pbextract.forms.mapping import map_table
@@ -18,7 +20,7 @@ from pbextract.forms.repair import not_a_project, stitch
 from pbextract.forms.validate import validate
 from pbextract.read.grid import build_grids, edge_segments, find_grids
 from pbextract.read.imagegrid import find_image_grids
-from pbextract.read.imaging import page_image
+from pbextract.read.imaging import RenderedPage, prepared, rendered
 from pbextract.read.layercheck import checked_cells, deskew_chars
 from pbextract.read.ocr.engine import ModelError, OcrEngine, default_engine
 from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
@@ -88,12 +90,30 @@ def _deduped(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return deduped
 
 
-def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngine) -> list[PageTable]:
+class ImagePage(BaseModel):
+    """What an image page's reading needs from the PDF, taken in the thread that parses it: the
+    rendered page and, for an OCR'd page, its old text layer's glyphs."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    page: Page
+    raw: RenderedPage
+    chars: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def take_image_page(pdf_path: Path, pdf_page: Any, page: Page) -> ImagePage:
+    """Render a scanned or OCR'd page and copy its text layer (pdfium and pdfminer: one thread only)."""
+    chars = list(pdf_page.chars) if page.kind == PageKind.OCR else []
+    return ImagePage(page=page, raw=rendered(pdf_path, pdf_page), chars=chars)
+
+
+def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
     """The ruled tables of a scanned or OCR'd page: grid from the image, cells by OCR (or a checked
-    text layer), and the title block above each table read by OCR."""
-    img = page_image(pdf_path, pdf_page)
-    grids = find_image_grids(pdf_page, img)
-    chars = deskew_chars(pdf_page.chars, img, page.width, page.height) if page.kind == PageKind.OCR else []
+    text layer), and the title block above each table read by OCR. Safe to run in any thread."""
+    page = taken.page
+    img = prepared(taken.raw)
+    grids = find_image_grids(img)
+    chars = deskew_chars(taken.chars, img, page.width, page.height) if taken.chars else []
     out: list[PageTable] = []
     top = 0.0
     for grid in grids:
@@ -102,6 +122,11 @@ def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngi
         out.append(PageTable(page=page.number, grid=grid, cells=cells, above=above))
         top = grid.bbox[3]
     return out
+
+
+def image_page_tables(pdf_path: Path, pdf_page: Any, page: Page, engine: OcrEngine) -> list[PageTable]:
+    """``read_image_page`` for one page, in this thread."""
+    return read_image_page(take_image_page(pdf_path, pdf_page, page), engine)
 
 
 def assign_keys(records: list[Record], source_path: str) -> None:
@@ -119,6 +144,10 @@ def assign_keys(records: list[Record], source_path: str) -> None:
         record.flags = list(flags.values())
 
 
+# Scanned or OCR'd pages read at once, each recognised on one core (PBEXTRACT_OCR_THREADS): two keep two
+# cores busy, overlap one page's OCR with the next one's rendering and grids, and let the last file of a
+# batch use both cores (PBEXTRACT_PAGE_THREADS to change).
+PAGE_THREADS = int(os.environ.get("PBEXTRACT_PAGE_THREADS") or 2)
 PageProgress = Callable[[int, int], None]  # (pages done, pages in the file); called with 0 done first
 
 
@@ -129,12 +158,14 @@ def extract_file(
     *,
     source: str | None = None,
     sha256: str | None = None,
+    threads: int = PAGE_THREADS,
 ) -> FileResult:
     """Run the whole pipeline on one PDF; bad input becomes an error entry, never an exception
     (except ``ModelError``: a missing or wrong OCR model would fail every page of every file).
 
     ``source`` names the file in records and messages (default: ``path``; the manifest keeps it as
-    given); ``sha256`` stands for the file's own hash when ``path`` is a repaired copy of it.
+    given); ``sha256`` stands for the file's own hash when ``path`` is a repaired copy of it;
+    ``threads``: scanned or OCR'd pages read at once (the same records for any number).
     """
     start = time.perf_counter()
     result = FileResult(path=source if source is not None else str(path))
@@ -142,7 +173,7 @@ def extract_file(
         with open_pdf(path) as (doc, pdf), fast_pdf(path) as fast:
             if sha256 is not None:
                 doc.sha256 = sha256
-            _extract(doc, pdf, fast, result, engine, on_page)
+            _extract(doc, pdf, fast, result, engine, on_page, max(1, threads))
     except InputError as exc:
         result.status, result.error = "error", str(exc) if source is None else f"{source}: {exc.message}"
     result.seconds = round(time.perf_counter() - start, 3)
@@ -156,37 +187,21 @@ def _extract(
     result: FileResult,
     engine: OcrEngine | None,
     on_page: PageProgress | None,
+    threads: int,
 ) -> None:
     result.sha256, result.pages = doc.sha256, doc.page_count
     kinds: Counter[str] = Counter()
     tables: list[PageTable] = []
     if on_page is not None:
         on_page(0, doc.page_count)
-    for number, pdf_page in iter_pages(pdf):
-        try:
-            if isinstance(pdf_page, Exception):
-                raise pdf_page
-            fast_read = read_text_page(fast, pdf_page) if fast is not None else None
-            page, layer = fast_read or (classify(pdf_page), None)
-            kinds[page.kind.value] += 1
-            found: list[PageTable] = []
-            if page.kind == PageKind.TEXT:
-                found = page_tables(pdf_page, page, layer)
-            elif page.kind in (PageKind.SCAN, PageKind.OCR):
-                found = image_page_tables(doc.path, pdf_page, page, engine or default_engine())
-            if not found:
-                result.pages_without_tables.append(page.number)
-            tables += found
-        except ModelError:
-            raise
-        except Exception as exc:  # one unreadable page must not stop the file
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            result.page_errors.append(f"{result.path} page {number}: {detail}")
-        finally:
-            if not isinstance(pdf_page, Exception):
-                pdf_page.close()
-            if on_page is not None:
-                on_page(number, doc.page_count)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pbextract-page") as pool:
+        pending: deque[tuple[int, Future[list[PageTable]]]] = deque()
+        for number, pdf_page in iter_pages(pdf):
+            pending.append((number, _start_page(doc, pdf_page, fast, kinds, pool, lambda: engine or default_engine())))
+            while len(pending) > threads:  # pages are taken in order; at most ``threads`` wait to be read
+                _finish_page(*pending.popleft(), result, tables, doc.page_count, on_page)
+        while pending:
+            _finish_page(*pending.popleft(), result, tables, doc.page_count, on_page)
     result.page_kinds = dict(kinds)
     projects, others = stitch(tables)
     result.other_tables = len(others)
@@ -201,3 +216,56 @@ def _extract(
         result.status = "error" if len(result.page_errors) >= doc.page_count else "partial"
         if result.status == "error":
             result.error = f"{result.path}: every page failed ({result.page_errors[0][len(result.path) + 1 :]})"
+
+
+def _start_page(
+    doc: Document,
+    pdf_page: Any,
+    fast: pdfium.PdfDocument | None,
+    kinds: Counter[str],
+    pool: ThreadPoolExecutor,
+    engine: Callable[[], OcrEngine],
+) -> Future[list[PageTable]]:
+    """Classify a page and read it: a text page here, an image page rendered here and read in the
+    pool (its OCR overlaps the next page's rendering and grid finding). Errors land in the future."""
+    done: Future[list[PageTable]] = Future()
+    try:
+        if isinstance(pdf_page, Exception):
+            raise pdf_page
+        fast_read = read_text_page(fast, pdf_page) if fast is not None else None
+        page, layer = fast_read or (classify(pdf_page), None)
+        kinds[page.kind.value] += 1
+        if page.kind in (PageKind.SCAN, PageKind.OCR):
+            return pool.submit(read_image_page, take_image_page(doc.path, pdf_page, page), engine())
+        done.set_result(page_tables(pdf_page, page, layer) if page.kind == PageKind.TEXT else [])
+    except ModelError:
+        raise
+    except Exception as exc:  # one unreadable page must not stop the file
+        done.set_exception(exc)
+    finally:
+        if not isinstance(pdf_page, Exception):
+            pdf_page.close()
+    return done
+
+
+def _finish_page(
+    number: int,
+    reading: Future[list[PageTable]],
+    result: FileResult,
+    tables: list[PageTable],
+    page_count: int,
+    on_page: PageProgress | None,
+) -> None:
+    """Collect one page's tables (or its error) in page order and report progress."""
+    try:
+        found = reading.result()
+        if not found:
+            result.pages_without_tables.append(number)
+        tables += found
+    except ModelError:
+        raise
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        result.page_errors.append(f"{result.path} page {number}: {detail}")
+    if on_page is not None:
+        on_page(number, page_count)

@@ -8,7 +8,6 @@ segments, in PDF points, go to the same grid builder as a vector page's rules.
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import cv2
 import numpy as np
@@ -87,6 +86,6 @@ def _bridges(rules: list[Segment], pieces: list[Segment]) -> list[Segment]:
     return out
 
 
-def find_image_grids(pdf_page: Any, img: PageImage) -> list[Grid]:
+def find_image_grids(img: PageImage) -> list[Grid]:
     """Ruled tables of a page image, as the same Grid objects the digital path makes."""
-    return build_grids(pdf_page.page_number, rule_segments(img), IMAGE)
+    return build_grids(img.page, rule_segments(img), IMAGE)

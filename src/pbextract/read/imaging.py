@@ -96,15 +96,35 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
 
 def page_image(pdf_path: Path, pdf_page: Any) -> PageImage:
     """Render, flatten and deskew one page for the image path."""
+    return prepared(rendered(pdf_path, pdf_page))
+
+
+class RenderedPage(BaseModel):
+    """A page as rendered by pdfium, before any clean-up: what the image path takes from the PDF."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    page: int
+    gray: np.ndarray
+    dpi: int
+
+
+def rendered(pdf_path: Path, pdf_page: Any) -> RenderedPage:
+    """Render one page at its scan's resolution (pdfium is not thread-safe: call from one thread)."""
     dpi = scan_dpi(pdf_page)
     megapixels = float(pdf_page.width * pdf_page.height) * (dpi / 72.0) ** 2 / 1e6
     if megapixels > MAX_MEGAPIXELS:
         size = f"{float(pdf_page.width) / 72:.0f}x{float(pdf_page.height) / 72:.0f} in"
         raise ValueError(f"page too large to read as an image ({size} at {dpi} dpi: {megapixels:.0f} megapixels)")
-    gray = flatten_lighting(render(pdf_path, pdf_page.page_number, dpi))
+    return RenderedPage(page=pdf_page.page_number, gray=render(pdf_path, pdf_page.page_number, dpi), dpi=dpi)
+
+
+def prepared(raw: RenderedPage) -> PageImage:
+    """A rendered page with its lighting flattened and its skew turned back (safe in any thread)."""
+    gray = flatten_lighting(raw.gray)
     skew = estimate_skew(gray)
     if abs(skew) > 0.1:
         gray = rotate(gray, skew)
     level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     ink_level = int(min(_INK_MAX, max(_INK_MIN, level)))
-    return PageImage(page=pdf_page.page_number, gray=gray, scale=dpi / 72.0, skew=skew, ink_level=ink_level)
+    return PageImage(page=raw.page, gray=gray, scale=raw.dpi / 72.0, skew=skew, ink_level=ink_level)

@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -30,6 +31,9 @@ USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on 
 # The recogniser's runtime on the CPU: rapidocr's ONNX Runtime session, or PBEXTRACT_OCR_RUNTIME=openvino
 # (pip install 'pbextract[openvino]'): the same readings, faster only while the machine is loaded.
 RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "onnxruntime")
+# Threads per recogniser call: pages are read in parallel instead (pipeline.PAGE_THREADS); two worker
+# processes each running two-thread calls on two cores were 15% slower than one thread each.
+OCR_THREADS = int(os.environ.get("PBEXTRACT_OCR_THREADS") or 1)
 
 
 class ModelError(RuntimeError):
@@ -80,16 +84,18 @@ class RapidOcrEngine:
         if use_cuda and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
             raise ModelError("PBEXTRACT_OCR_CUDA=1 but this onnxruntime has no CUDA provider (install onnxruntime-gpu)")
 
-        self._ocr: Any = RapidOCR(
+        ocr: Any = RapidOCR(
             params={
                 "Global.use_cls": False,
                 "Global.log_level": "error",
                 "Rec.model_path": str(files["rec"]),
                 "EngineConfig.onnxruntime.use_cuda": use_cuda,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,  # ~7% faster recognition
+                "EngineConfig.onnxruntime.intra_op_num_threads": OCR_THREADS,
             }
         )
-        self._rec: tuple[Any, FoldedDecoder] | None = None
+        rec = ocr._load_rec_model()  # rapidocr's recogniser alone: the caller cuts the lines
+        self._rec: tuple[Any, FoldedDecoder] = rec, FoldedDecoder(rec.postprocess_op.character)
         self._run: Callable[[np.ndarray], np.ndarray] | None = None
         if runtime == "openvino" and not use_cuda:
             self._run = _openvino_session(files["rec"])
@@ -98,7 +104,7 @@ class RapidOcrEngine:
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
         """Crops in batches of similar width (each padded as rapidocr pads it); a line is as sure
         as its least sure character, so one doubtful glyph does not average away."""
-        rec, decoder = self._recogniser()
+        rec, decoder = self._rec
         _, height, least_width = rec.rec_image_shape
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         out: dict[int, Recognised] = {}
@@ -111,13 +117,6 @@ class RapidOcrEngine:
                 out[i] = Recognised(text=text, score=min(sure, default=0.0), chars=sure)
         return [out[i] for i in range(len(crops))]
 
-    def _recogniser(self) -> tuple[Any, FoldedDecoder]:
-        """rapidocr's recogniser alone (for pre-cut line crops) and a decoder for its alphabet."""
-        if self._rec is None:
-            rec = self._ocr._load_rec_model()
-            self._rec = rec, FoldedDecoder(rec.postprocess_op.character)
-        return self._rec
-
 
 def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
     """The recogniser compiled by OpenVINO for the CPU at f32 (bf16 changed readings here)."""
@@ -125,11 +124,19 @@ def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
 
     core = openvino.Core()
     # threads not pinned to cores: on a shared machine a pinned thread waits for its busy core
-    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False}
-    request = core.compile_model(core.read_model(str(model)), "CPU", config).create_infer_request()
+    config = {
+        "INFERENCE_PRECISION_HINT": "f32",
+        "PERFORMANCE_HINT": "LATENCY",
+        "ENABLE_CPU_PINNING": False,
+        "INFERENCE_NUM_THREADS": OCR_THREADS,
+    }
+    compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
+    local = threading.local()  # an infer request serves one call at a time: one per thread
 
     def run(batch: np.ndarray) -> np.ndarray:
-        return np.array(request.infer({0: batch})[0])  # a copy: the request reuses its output buffer
+        if not hasattr(local, "request"):
+            local.request = compiled.create_infer_request()
+        return np.array(local.request.infer({0: batch})[0])  # a copy: the request reuses its output buffer
 
     return run
 
