@@ -44,6 +44,7 @@ Reason = Literal[
     "cell_spans_columns",
     "header_text_in_body",
     "edge_punctuation",
+    "stray_mark",
     "two_items_in_cell",
     "value_part_kind",
     "level_span_conflict",

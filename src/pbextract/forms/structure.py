@@ -29,6 +29,7 @@ _LABEL_FIELDS = ("level1", "level2", "name", "unit")  # short labels: no punctua
 _LABEL_LEN = 16
 _TEXT_FIELDS = ("level1", "level2", "name", "description", "value_text", "basis", "scoring")
 _OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
+_STRAY_MARK = re.compile(r"(?<=[\u4e00-\u9fff])[.·•・'`|](?=[\u4e00-\u9fff])")
 _SIMILAR = 90.0  # two longer texts this similar (0-100) are meant to be the same text
 _MIN_SIMILAR_LEN = 12
 
@@ -38,6 +39,7 @@ def structure_findings(record: Record, sources: dict[str, Cell]) -> list[Finding
     out: list[Finding] = []
     for i, ind in enumerate(record.indicators):
         out += _indicator_findings(i, ind)
+    out += _stray_mark_findings(record, sources)
     out += _level_span_findings(record.indicators, sources)
     out += _near_duplicate_findings(record.indicators, sources)
     return out
@@ -59,6 +61,28 @@ def _indicator_findings(i: int, ind: Indicator) -> list[Finding]:
         out.append((f"{stem}.name", "two_items_in_cell"))
     out += [(f"{stem}.{part}", "value_part_kind") for part in _wrong_kind_parts(ind)]
     return out
+
+
+def _stray_mark_findings(record: Record, sources: dict[str, Cell]) -> list[Finding]:
+    """OCR'd texts with a dot-like mark between two Chinese characters (``消火.栓``, ``年底·全市``):
+    Chinese prose puts no ``.``, ``·`` or ``•`` there, but a speck inside a line reads as one."""
+    data = record.model_dump()
+    out: list[Finding] = []
+    for path, cell in sources.items():
+        value = value_at(data, path)
+        if cell.source == "ocr" and isinstance(value, str) and _STRAY_MARK.search(compact(value)):
+            out.append((path, "stray_mark"))
+    return out
+
+
+def value_at(data: object, path: str) -> object:
+    """The value at a dotted field path (``indicators.3.unit``) of a dumped record; None if absent."""
+    for key in path.split("."):
+        if isinstance(data, list):
+            data = data[int(key)] if key.isdigit() and int(key) < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(key)
+    return data
 
 
 def _wrong_kind_parts(ind: Indicator) -> list[str]:

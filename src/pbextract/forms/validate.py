@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import Any
 
 from pbextract.forms.labels import LEVEL1, LEVEL2, LEVELS
 from pbextract.forms.mapping import Mapped
-from pbextract.forms.structure import structure_findings
+from pbextract.forms.structure import structure_findings, value_at
 from pbextract.forms.values import PROJECT_CODE
 from pbextract.schema import Flag, Indicator, Reason, Record
 from pbextract.stages import Cell
@@ -109,15 +108,9 @@ def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
     out = []
     record = m.record.model_dump()
     for path, cell in m.sources.items():
-        if path.endswith((".operator", ".unit", ".value_text")) and _get(record, path) is None:
+        if path.endswith((".operator", ".unit", ".value_text")) and value_at(record, path) is None:
             continue
         if path not in already and cell.confidence < LOW_CONFIDENCE:
             reason: Reason = "low_ocr_confidence" if cell.source == "ocr" else "low_confidence"
             out.append(_flag(m, path, reason, cell.confidence))
     return out
-
-
-def _get(data: Any, path: str) -> Any:
-    for key in path.split("."):
-        data = data[int(key)] if isinstance(data, list) else data.get(key)
-    return data

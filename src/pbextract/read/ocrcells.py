@@ -27,7 +27,7 @@ _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square o
 _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
-_EDGE_SPECK_CONFIDENCE = 0.7  # a speck dropped near the text may have been a character
+_EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a full line: speck or 。?
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
 _BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
@@ -133,14 +133,15 @@ def _trim_specks(
     ink: np.ndarray, scale: float, first_line: bool = True
 ) -> tuple[tuple[int, int, int, int] | None, bool]:
     """The span (top, bottom, left, right) of a line's text without the specks at its ends, and
-    whether a dropped speck sat close enough to the text to have been a character.
+    whether the dot it ends with, kept, stands apart from the text as a speck would.
 
     A speck is a blob smaller than a small glyph's dot: with only specks on its line, leading a
     cell's first line with a gap or below the line's top (no text starts with a dot, only with an
     opening quote, which sits high; a wrapped line may, where the renderer breaks before a comma),
     or trailing the text by a glyph's width or more (a real ``。`` follows its glyph closer, even
     where a font centres it). A hairline bar against the cell's side is what the inset left of a
-    skewed or thick rule."""
+    skewed or thick rule. (Whether a dropped speck was a character instead is not asked: measured on
+    the stress scans, that doubt was wrong 96 times in 97.)"""
     blobs = _blobs(ink, 0.5 * scale)
     if not blobs:
         return None, False
@@ -160,30 +161,26 @@ def _trim_specks(
         blobs.pop()
     if all(max(b[1] - b[0], b[3] - b[2]) < dot for b in blobs):
         return None, False  # nothing but specks
-    doubtful = False
     top = min(b[2] for b in blobs)
 
     def low(b: list[int]) -> bool:  # not an opening quote, which sits at the top of the line
         return (b[2] + b[3]) / 2 - top > 0.35 * em
 
     while first_line and len(blobs) > 1 and small(blobs[0]):
-        gap = blobs[1][0] - blobs[0][1]
-        if gap < 0.3 * em and not low(blobs[0]):
+        if blobs[1][0] - blobs[0][1] < 0.3 * em and not low(blobs[0]):
             break
-        doubtful |= gap < 0.6 * em
         blobs.pop(0)
     while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
-        doubtful |= blobs[-1][0] - blobs[-2][1] < 1.3 * em
         blobs.pop()
     # a dot kept half a glyph or more from the text may be a centred 。 or a speck
-    doubtful |= len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em
+    doubtful = len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
 
 
 def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
-    """The printed lines inside one cell, top to bottom, and whether a speck dropped at a line's
-    edge might have been a character."""
+    """The printed lines inside one cell, top to bottom, and whether a dot at a line's end stands
+    apart from its text or specks alone under a full line may be a wrapped mark (a speck or a 。?)."""
     s = img.scale
     inset = max(2, int(_INSET_PT * s))
     h, w = img.gray.shape
@@ -194,16 +191,30 @@ def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
     sub, ink = _ink(img, x0, y0, x1, y1)
     out: list[LineCrop] = []
     doubtful = False
-    last = None  # (top, bottom) of the last line read
+    last = None  # (top, bottom, left, right) of the last line read, in the cell's pixels
     for top, bottom in _ink_rows(ink, s):
         span, doubt = _trim_specks(ink[top:bottom], s, first_line=not out)
-        # specks alone just under a line may be a 。 that wrapped onto a line of its own
-        doubtful |= doubt or (span is None and last is not None and bottom - last[1] <= 1.6 * (last[1] - last[0]))
+        doubtful |= doubt or (span is None and last is not None and _wrapped_mark(ink[top:bottom], top, last))
         if span is not None:
             t, b, left, right = span
             out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
-            last = (top, bottom)
+            last = (top + t, top + b, left, right)
     return out, doubtful
+
+
+def _wrapped_mark(band: np.ndarray, top: int, last: tuple[int, int, int, int]) -> bool:
+    """Whether specks alone on a band may be a 。 or ，that wrapped onto a line of its own: the line
+    above is full (it ends within a glyph of the cell's side), the band ends within the next line's
+    height, and its first speck is where that line starts."""
+    above_top, above_bottom, left, right = last
+    em = above_bottom - above_top
+    cols = np.flatnonzero(band.any(axis=0))
+    return (
+        right >= band.shape[1] - 1.5 * em
+        and top + band.shape[0] - above_bottom <= 1.6 * em
+        and cols.size > 0
+        and abs(int(cols[0]) - left) <= em
+    )
 
 
 def overflow_crops(img: PageImage, box: BBox) -> list[LineCrop]:

@@ -1,0 +1,107 @@
+"""Structural checks: each sign that the grid or the reading went wrong flags the fields involved,
+and clean records raise none."""
+
+from __future__ import annotations
+
+from pbextract.forms.structure import structure_findings
+from pbextract.schema import Indicator, Record
+from pbextract.stages import Cell
+
+SHA = "0" * 64
+
+
+def _cell(row: int, col: int, text: str, source: str = "ocr") -> Cell:
+    box = (col * 60.0, row * 20.0, (col + 1) * 60.0, (row + 1) * 20.0)
+    return Cell(page=1, row=row, col=col, rowspan=1, colspan=1, bbox=box, lines=[text], text=text, source=source)
+
+
+def _record(indicators: list[Indicator], **fields: str) -> Record:
+    head = {"source_file": "a.pdf", "source_sha256": SHA, "page_start": 1, "page_end": 1, "form": None}
+    return Record.model_validate({**head, **fields, "indicators": indicators})
+
+
+def _indicator(**fields: str | None) -> Indicator:
+    base: dict[str, str | None] = {"level1": "产出指标", "level2": "数量指标", "name": "培训人数"}
+    return Indicator.model_validate({**base, **fields})
+
+
+def _sources(record: Record, source: str = "ocr") -> dict[str, Cell]:
+    """A cell per filled field, all from one kind of reading."""
+    out: dict[str, Cell] = {}
+    data = record.model_dump()
+    for key in ("project_name", "fund_use"):
+        if data[key]:
+            out[key] = _cell(0, len(out), data[key], source)
+    for i, ind in enumerate(data["indicators"]):
+        for c, key in enumerate(("level1", "level2", "name", "description", "unit", "value_text", "basis", "scoring")):
+            if ind[key]:
+                out[f"indicators.{i}.{key}"] = _cell(i + 1, c, ind[key], source)
+    return out
+
+
+def _findings(record: Record, source: str = "ocr") -> set[tuple[str, str]]:
+    return set(structure_findings(record, _sources(record, source)))
+
+
+def test_clean_record_has_no_findings() -> None:
+    record = _record(
+        [
+            _indicator(
+                description="培训人数达到计划", unit="人", basis="《培训计划》（2022年）", scoring="5分，按比例得分。"
+            )
+        ],
+        project_name="职业技能培训项目",
+        fund_use="用于培训补贴。",
+    )
+    assert _findings(record) == set()
+
+
+def test_speck_read_as_a_dot_between_chinese_characters() -> None:
+    record = _record(
+        [_indicator(description="燃气安全监测物联网扩容,消火.栓运行监测", scoring="在标准范围内得分·满分10分。")],
+        fund_use="到2022年底·全市农村电商销售额突破400亿元",
+    )
+    assert _findings(record) == {
+        ("indicators.0.description", "stray_mark"),
+        ("indicators.0.scoring", "stray_mark"),
+        ("fund_use", "stray_mark"),
+    }
+
+
+def test_dots_that_belong_are_not_stray() -> None:
+    """Numbered items and decimals put a dot after a digit; a text-layer reading is exact."""
+    record = _record([_indicator(name="1.燃气监测仪器安装数量", description="完成率达到99.5%")], fund_use="用于1.培训")
+    assert _findings(record) == set()
+    assert _findings(_record([_indicator(description="消火.栓")]), source="text_layer") == set()
+
+
+def test_edge_punctuation_two_items_and_header_words() -> None:
+    record = _record(
+        [
+            _indicator(level2="质量指标•", name="。绿化带保洁面积"),
+            _indicator(name="5.培训人数6.培训次数"),
+            _indicator(level1="一级指标产出指标"),
+        ]
+    )
+    assert _findings(record) == {
+        ("indicators.0.level2", "edge_punctuation"),
+        ("indicators.0.name", "edge_punctuation"),
+        ("indicators.1.name", "two_items_in_cell"),
+        ("indicators.2.level1", "header_text_in_body"),
+    }
+
+
+def test_value_parts_of_the_wrong_kind() -> None:
+    """An operator in the unit, or a whole operator-number-unit left as text."""
+    found = _findings(_record([_indicator(unit="=套"), _indicator(value_text="≥95%")]))
+    assert found == {
+        (f"indicators.{i}.{p}", "value_part_kind") for i in (0, 1) for p in ("operator", "value", "unit", "value_text")
+    }
+
+
+def test_one_reading_unlike_its_repeats() -> None:
+    """A 评分标准 printed alike on every row: the one reading that differs is doubted."""
+    same = "5分，完成指标值的得满分；完成90%得90分值。"
+    slip = "5分，完成指标值的得满分：完成90%得90分值。"
+    record = _record([_indicator(scoring=same), _indicator(scoring=same), _indicator(scoring=slip)])
+    assert _findings(record) == {("indicators.2.scoring", "inconsistent_repeat")}
