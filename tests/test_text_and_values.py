@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from pbextract.forms.labels import Label, amount_unit_in, match_label
-from pbextract.forms.values import parse_value_cell, parse_value_parts, split_code, to_decimal
+from pbextract.forms.values import decimal_comma, parse_value_cell, parse_value_parts, split_code, to_decimal
 from pbextract.text import join_lines, squeeze_cjk_spaces
 
 
@@ -86,6 +86,15 @@ def test_decimals_are_exact() -> None:
     assert to_decimal("2384.2万元") == Decimal("2384.2")
     assert to_decimal("1,300.00") == Decimal("1300.00")
     assert to_decimal("") is None and to_decimal("约40") is None
+
+
+def test_a_comma_that_is_not_a_thousands_separator() -> None:
+    """``3112,36`` is not 311236: a comma counts only between groups of three digits; on an OCR'd
+    page it is a decimal point read as a comma."""
+    assert to_decimal("12,345,678.9") == Decimal("12345678.9")
+    assert to_decimal("3112,36") is None and to_decimal("1,23,456") is None
+    assert decimal_comma("3112,36万元") == Decimal("3112.36")
+    assert decimal_comma("1,300") is None and decimal_comma("3112.36") is None
 
 
 @pytest.mark.parametrize(

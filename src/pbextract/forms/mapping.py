@@ -18,6 +18,7 @@ from pbextract.forms.titleblock import read_title
 from pbextract.forms.values import (
     TEXT_MARK,
     ParsedValue,
+    decimal_comma,
     parse_value_cell,
     parse_value_parts,
     repair_code,
@@ -76,7 +77,7 @@ class Mapped(BaseModel):
     record: Record
     sources: dict[str, Cell] = Field(default_factory=dict)
     unparsed: list[str] = Field(default_factory=list)  # field paths whose printed text did not parse
-    repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code was put right
+    repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code or amount was put right
     headers: dict[str, Cell] = Field(default_factory=dict)  # field path -> its column header or label cell
     spanning: list[str] = Field(default_factory=list)  # fields of a cell that covers two indicator columns
 
@@ -156,7 +157,10 @@ class _Mapper:
         self.put(path, fixed or code, cell)
 
     def put_amount(self, path: str, cell: Cell) -> None:
+        """An amount; an OCR'd one whose point read as a comma is put right (and recorded for a flag)."""
         value = to_decimal(cell.text)
+        if value is None and cell.source == "ocr" and (value := decimal_comma(cell.text)) is not None:
+            self.repaired.append(path)
         if value is None and cell.text.strip():
             self.unparsed.append(path)
         self.put(path, value, cell)

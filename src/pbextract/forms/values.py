@@ -38,6 +38,8 @@ PROJECT_CODE = re.compile(r"^\d{8}[A-Z]\d{11}[0-9A-Z]$")
 _AS_DIGIT = str.maketrans(
     {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
 )
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234,567.89
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # not a thousands group: a point misread
 _AMOUNT_SUFFIX = re.compile(r"(?<=\d)(万元|千元|亿元|元|万)$")
 
 
@@ -51,16 +53,24 @@ class ParsedValue(BaseModel):
 
 def to_decimal(text: str | None) -> Decimal | None:
     """A printed amount as an exact decimal ("38.50" -> Decimal("38.50"), "2384.2万元" -> 2384.2);
-    None if empty or not a number."""
+    None if empty or not a number. A comma counts only between groups of three digits."""
     if text is None:
         return None
-    s = _AMOUNT_SUFFIX.sub("", compact(text).replace(",", ""))
+    s = _AMOUNT_SUFFIX.sub("", compact(text))
+    if _GROUPED.fullmatch(s):
+        s = s.replace(",", "")
     if not s or not re.fullmatch(_NUMBER, s):
         return None
     try:
         return Decimal(s)
     except InvalidOperation:
         return None
+
+
+def decimal_comma(text: str) -> Decimal | None:
+    """An OCR'd amount whose decimal point was read as a comma (``3112,36``): the amount, else None."""
+    s = _AMOUNT_SUFFIX.sub("", compact(text))
+    return Decimal(s.replace(",", ".")) if _DECIMAL_COMMA.fullmatch(s) else None
 
 
 # what OCR reads for a lone operator in the 符号 cell: "=" looks like 二 (two), "≥" like 2
