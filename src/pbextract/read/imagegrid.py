@@ -21,6 +21,7 @@ _PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when 
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
 _BRIDGE_PT = 30.0  # longest gap between two parts of a rule that pieces may bridge
 _BRIDGE_FILL = 0.5  # share of such a gap that pieces must cover
+_BESIDE_PT, _BESIDE_SHARE = 1.5, 0.3  # ink this near both sides of a piece, along this share of it: a glyph
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:
@@ -61,9 +62,25 @@ def rule_segments(img: PageImage) -> list[Segment]:
     out: list[Segment] = []
     for horizontal in (True, False):
         rules = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _MIN_RULE_PT)]
-        pieces = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _PIECE_PT)]
+        runs = _runs(mask, horizontal, img.scale, _PIECE_PT)
+        pieces = [_segment(b, horizontal, img) for b in runs if not _inside_text(mask, b, horizontal, img.scale)]
         out += rules + _bridges(rules, pieces)
     return out
+
+
+def _inside_text(mask: np.ndarray, box: tuple[float, float, float, float], horizontal: bool, scale: float) -> bool:
+    """Whether a short run of ink has ink right beside it on both sides along much of its length: a
+    glyph's stroke within its text line (CJK glyphs stand in columns, so strokes of the lines of one
+    cell can line up with a rule's course), not a piece of a rule, which the cells' padding keeps
+    clear."""
+    x0, top, x1, bottom = (int(v) for v in box)
+    if horizontal:  # look above and below a horizontal run as left and right of a vertical one
+        mask, (x0, top, x1, bottom) = mask.T, (top, x0, bottom, x1)
+    m = max(1, int(_BESIDE_PT * scale))
+    before, after = mask[top:bottom, max(0, x0 - m) : x0], mask[top:bottom, x1 : x1 + m]
+    if not before.size or not after.size:
+        return False
+    return bool((before.any(axis=1) & after.any(axis=1)).mean() >= _BESIDE_SHARE)
 
 
 def _bridges(rules: list[Segment], pieces: list[Segment]) -> list[Segment]:
