@@ -60,17 +60,25 @@ def test_speck_read_as_a_dot_between_chinese_characters() -> None:
     record = _record(
         [_indicator(description="燃气安全监测物联网扩容,消火.栓运行监测", scoring="在标准范围内得分·满分10分。")],
         fund_use="到2022年底·全市农村电商销售额突破400亿元",
+        project_name="创业担保贷款贴息市级承担部分支i",
     )
     assert _findings(record) == {
         ("indicators.0.description", "stray_mark"),
         ("indicators.0.scoring", "stray_mark"),
         ("fund_use", "stray_mark"),
+        ("project_name", "stray_mark"),
     }
 
 
 def test_dots_that_belong_are_not_stray() -> None:
     """Numbered items and decimals put a dot after a digit; a text-layer reading is exact."""
-    record = _record([_indicator(name="1.燃气监测仪器安装数量", description="完成率达到99.5%")], fund_use="用于1.培训")
+    record = _record(
+        [
+            _indicator(name="1.燃气监测仪器安装数量", description="完成率达到99.5%"),
+            _indicator(name="掌上安全app完成数量"),
+        ],
+        fund_use="用于1.培训，PM2.5浓度下降",
+    )
     assert _findings(record) == set()
     assert _findings(_record([_indicator(description="消火.栓")]), source="text_layer") == set()
 

@@ -29,7 +29,9 @@ _LABEL_FIELDS = ("level1", "level2", "name", "unit")  # short labels: no punctua
 _LABEL_LEN = 16
 _TEXT_FIELDS = ("level1", "level2", "name", "description", "value_text", "basis", "scoring")
 _OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
-_STRAY_MARK = re.compile(r"(?<=[\u4e00-\u9fff])[.·•・'`|](?=[\u4e00-\u9fff])")
+_HAN = "[\u4e00-\u9fff]"
+# a dot-like mark between two Chinese characters, or one Latin letter after one and not before a word
+_STRAY_MARK = re.compile(rf"(?<={_HAN})(?:[.·•・'`|](?={_HAN})|[A-Za-z](?={_HAN}|$))")
 _SIMILAR = 90.0  # two longer texts this similar (0-100) are meant to be the same text
 _MIN_SIMILAR_LEN = 12
 
@@ -64,8 +66,9 @@ def _indicator_findings(i: int, ind: Indicator) -> list[Finding]:
 
 
 def _stray_mark_findings(record: Record, sources: dict[str, Cell]) -> list[Finding]:
-    """OCR'd texts with a dot-like mark between two Chinese characters (``消火.栓``, ``年底·全市``):
-    Chinese prose puts no ``.``, ``·`` or ``•`` there, but a speck inside a line reads as one."""
+    """OCR'd texts with a dot-like mark between two Chinese characters (``消火.栓``, ``年底·全市``), or a
+    lone Latin letter after one (``部分支i``): Chinese prose puts neither there, but a speck inside a
+    line reads as a mark, and a glyph clipped at a cell's side as a letter."""
     data = record.model_dump()
     out: list[Finding] = []
     for path, cell in sources.items():

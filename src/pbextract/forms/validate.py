@@ -12,7 +12,7 @@ from pbextract.forms.values import PROJECT_CODE
 from pbextract.schema import Flag, Indicator, Reason, Record
 from pbextract.stages import Cell
 
-LOW_CONFIDENCE = 0.80
+LOW_CONFIDENCE = 0.90  # scripts/calibrate.py on the stress scans and the field set: recall 0.897 at 0.8, 0.921 at 0.9
 _PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
 
 
