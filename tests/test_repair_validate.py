@@ -129,7 +129,11 @@ def _record(**kw: object) -> Record:
         project_code="37150022P99001810047B",
         project_name="测试",
         budget_total=Decimal("100"),
-        indicators=[Indicator(level1="产出指标", level2="数量指标", name="人数", value=Decimal(3), unit="个")],
+        indicators=[
+            Indicator(
+                level1="产出指标", level2="数量指标", name="人数", description="人数", value=Decimal(3), unit="个"
+            )
+        ],
     )
     base.update(kw)
     return Record.model_validate(base)
@@ -153,8 +157,10 @@ def test_domain_checks_flag_fields() -> None:
             budget_fiscal=Decimal(90),
             budget_other=Decimal(5),
             indicators=[
-                Indicator(level1="产出指示", level2="数量指标", name="", value_text="有效"),
-                Indicator(level1="满意度指标", level2="可持续影响指标", name="满意度", value_text="满意"),
+                Indicator(level1="产出指示", level2="数量指标", name="", description="培训", value_text="有效"),
+                Indicator(
+                    level1="满意度指标", level2="可持续影响指标", name="满意度", description="满意", value_text="满意"
+                ),
             ],
         )
     )
@@ -171,7 +177,9 @@ def test_domain_checks_flag_fields() -> None:
 
 def _value_reasons(source: str, **value: object) -> set[tuple[str, str]]:
     """Flags of one indicator whose name cell (and operator cell, if printed) came from ``source``."""
-    indicator = Indicator.model_validate({"level1": "产出指标", "level2": "数量指标", "name": "费用", **value})
+    indicator = Indicator.model_validate(
+        {"level1": "产出指标", "level2": "数量指标", "name": "费用", "description": "费用", **value}
+    )
     sources = {}
     for path, text in (("indicators.0.name", "费用"), ("indicators.0.operator", value.get("operator"))):
         if text:  # an empty cell is no field's source

@@ -4,7 +4,7 @@ and clean records raise none."""
 from __future__ import annotations
 
 from pbextract.forms.structure import structure_findings
-from pbextract.schema import Indicator, Record
+from pbextract.schema import Form, Indicator, Record
 from pbextract.stages import Cell
 
 SHA = "0" * 64
@@ -113,3 +113,32 @@ def test_one_reading_unlike_its_repeats() -> None:
     slip = "5分，完成指标值的得满分：完成90%得90分值。"
     record = _record([_indicator(scoring=same), _indicator(scoring=same), _indicator(scoring=slip)])
     assert _findings(record) == {("indicators.2.scoring", "inconsistent_repeat")}
+
+
+def _form1(indicators: list[Indicator]) -> Record:
+    record = _record(indicators)
+    record.form = Form.PROJECT_TARGET
+    return record
+
+
+def test_a_field_the_template_always_fills_left_empty() -> None:
+    """Every 项目 row has a 绩效指标描述: one left empty was lost (a column header, a separator, a
+    cell not read) and is flagged; a table of an unknown template is not judged so."""
+    assert _findings(_form1([_indicator(), _indicator(name="培训次数", description="次数")])) == {
+        ("indicators.0.description", "missing_field"),
+    }
+    assert _findings(_record([_indicator(), _indicator(name="培训次数")])) == set()
+
+
+def test_a_name_cell_merged_over_three_rows() -> None:
+    """Two rows may share a 三级指标 cell; three or more mean lost row separators. A name carried into
+    rows whose own cells were empty counts as theirs too."""
+    rows = [_indicator(description=f"第{n}项") for n in "一二三"]
+    record = _form1(rows)
+    shared = _cell(1, 2, "培训人数")
+    sources = {**_sources(record), **{f"indicators.{i}.name": shared for i in range(3)}}
+    assert set(structure_findings(record, sources)) == {(f"indicators.{i}.name", "name_spans_rows") for i in range(3)}
+    sources["indicators.2.name"] = _cell(3, 2, "培训人数")
+    assert set(structure_findings(record, sources)) == set()
+    del sources["indicators.0.name"], sources["indicators.1.name"]  # carried from row 2 into empty cells
+    assert set(structure_findings(record, sources)) == {(f"indicators.{i}.name", "name_spans_rows") for i in range(3)}

@@ -49,6 +49,7 @@ Reason = Literal[
     "value_part_kind",
     "level_span_conflict",
     "inconsistent_repeat",
+    "name_spans_rows",
 ]
 """Every flag reason that ``forms/validate.py`` and ``forms/structure.py`` give (a new one is added here first)."""
 

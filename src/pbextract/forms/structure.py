@@ -15,7 +15,7 @@ from collections import Counter
 from rapidfuzz import fuzz
 
 from pbextract.forms.values import OPERATORS, parse_value_cell
-from pbextract.schema import Indicator, Reason, Record
+from pbextract.schema import Form, Indicator, Reason, Record
 from pbextract.stages import Cell
 from pbextract.text import compact
 
@@ -32,6 +32,9 @@ _OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
 _HAN = "[\u4e00-\u9fff]"
 # a dot-like mark between two Chinese characters, or one Latin letter after one and not before a word
 _STRAY_MARK = re.compile(rf"(?<={_HAN})(?:[.·•・'`|](?={_HAN})|[A-Za-z](?={_HAN}|$))")
+# indicator columns each template fills in every row (so in the truth and both seeds)
+_TEMPLATE_COLUMNS = {Form.PROJECT_TARGET: ("description",), Form.ANNUAL_TARGET: ("description", "basis", "scoring")}
+_NAME_SPAN_ROWS = 3
 _SIMILAR = 90.0  # two longer texts this similar (0-100) are meant to be the same text
 _MIN_SIMILAR_LEN = 12
 
@@ -43,6 +46,8 @@ def structure_findings(record: Record, sources: dict[str, Cell]) -> list[Finding
         out += _indicator_findings(i, ind)
     out += _stray_mark_findings(record, sources)
     out += _level_span_findings(record.indicators, sources)
+    out += _name_span_findings(record.indicators, sources)
+    out += _template_gaps(record)
     out += _near_duplicate_findings(record.indicators, sources)
     return out
 
@@ -112,6 +117,43 @@ def _level_span_findings(indicators: list[Indicator], sources: dict[str, Cell]) 
         if same_l2 and a.level1 != b.level1:
             out += [(f"indicators.{j}.{k}", "level_span_conflict") for j in (i, i + 1) for k in ("level1", "level2")]
     return out
+
+
+def _name_span_findings(indicators: list[Indicator], sources: dict[str, Cell]) -> list[Finding]:
+    """One 三级指标 over three or more indicator rows, read from one merged cell or carried across a
+    page break into empty cells: the templates give each row its own name (two rows may share one:
+    示范新品种 for its 数量 and 达标率), so row separators were lost or the names not read."""
+    out: list[Finding] = []
+    run: list[int] = []
+    for i in range(len(indicators) + 1):
+        if run and i < len(indicators) and _one_name(indicators, sources, run[-1], i):
+            run.append(i)
+            continue
+        if len(run) >= _NAME_SPAN_ROWS:
+            out += [(f"indicators.{j}.name", "name_spans_rows") for j in run]
+        run = [i]
+    return out
+
+
+def _one_name(indicators: list[Indicator], sources: dict[str, Cell], a: int, b: int) -> bool:
+    """Whether rows ``a`` and ``b`` show one name: the same merged cell, or a name carried into a row
+    whose own cell was empty."""
+    cell_a, cell_b = sources.get(f"indicators.{a}.name"), sources.get(f"indicators.{b}.name")
+    carried = (cell_a is None or cell_b is None) and bool(indicators[a].name)
+    return _same_cell(cell_a, cell_b) or (carried and indicators[a].name == indicators[b].name)
+
+
+def _template_gaps(record: Record) -> list[Finding]:
+    """Indicator fields left empty in a column the record's template always fills (a lost column
+    header or separator, or a cell not read): 绩效指标描述 on both forms, 依据 and 评分标准 on form 2."""
+    if record.form is None:
+        return []
+    return [
+        (f"indicators.{i}.{key}", "missing_field")
+        for i, ind in enumerate(record.indicators)
+        for key in _TEMPLATE_COLUMNS[record.form]
+        if getattr(ind, key) is None
+    ]
 
 
 def _near_duplicate_findings(indicators: list[Indicator], sources: dict[str, Cell]) -> list[Finding]:
