@@ -85,13 +85,15 @@ def test_dots_that_belong_are_not_stray() -> None:
 
 def test_edge_punctuation_two_items_and_header_words() -> None:
     record = _record(
-        [
+        department_name="聊城市农业农村局..",
+        indicators=[
             _indicator(level2="质量指标•", name="。绿化带保洁面积"),
             _indicator(name="5.培训人数6.培训次数"),
             _indicator(level1="一级指标产出指标"),
-        ]
+        ],
     )
     assert _findings(record) == {
+        ("department_name", "edge_punctuation"),
         ("indicators.0.level2", "edge_punctuation"),
         ("indicators.0.name", "edge_punctuation"),
         ("indicators.1.name", "two_items_in_cell"),

@@ -27,6 +27,7 @@ _LEADING_MARKS = set(".,，。、·•・:：;；+*'!！?？|丨")
 _TRAILING_MARKS = _LEADING_MARKS | set("“‘《（(【")
 _LABEL_FIELDS = ("level1", "level2", "name", "unit")  # short labels: no punctuation at either end
 _LABEL_LEN = 16
+_NAME_FIELDS = ("project_name", "department_name", "unit_name")
 _TEXT_FIELDS = ("level1", "level2", "name", "description", "value_text", "basis", "scoring")
 _OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
 _HAN = "[\u4e00-\u9fff]"
@@ -45,6 +46,7 @@ def structure_findings(record: Record, sources: dict[str, Cell]) -> list[Finding
     for i, ind in enumerate(record.indicators):
         out += _indicator_findings(i, ind)
     out += _stray_mark_findings(record, sources)
+    out += [(key, "edge_punctuation") for key in _NAME_FIELDS if _marked_edge(getattr(record, key))]
     out += _level_span_findings(record.indicators, sources)
     out += _name_span_findings(record.indicators, sources)
     out += _template_gaps(record)
@@ -68,6 +70,12 @@ def _indicator_findings(i: int, ind: Indicator) -> list[Finding]:
         out.append((f"{stem}.name", "two_items_in_cell"))
     out += [(f"{stem}.{part}", "value_part_kind") for part in _wrong_kind_parts(ind)]
     return out
+
+
+def _marked_edge(name: str | None) -> bool:
+    """A name that starts or ends with a mark: no project, department or unit name does."""
+    text = compact(name or "")
+    return bool(text) and (text[0] in _LEADING_MARKS or text[-1] in _TRAILING_MARKS)
 
 
 def _stray_mark_findings(record: Record, sources: dict[str, Cell]) -> list[Finding]:
