@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from pbextract.forms.labels import Label, amount_unit_in, match_label
-from pbextract.forms.values import decimal_comma, parse_value_cell, parse_value_parts, split_code, to_decimal
+from pbextract.forms.values import decimal_comma, ocr_sign, parse_value_cell, parse_value_parts, split_code, to_decimal
 from pbextract.text import join_lines, squeeze_cjk_spaces
 
 
@@ -86,6 +86,11 @@ def test_decimals_are_exact() -> None:
     assert to_decimal("2384.2万元") == Decimal("2384.2")
     assert to_decimal("1,300.00") == Decimal("1300.00")
     assert to_decimal("") is None and to_decimal("约40") is None
+
+
+def test_a_v_leading_an_ocrd_value_is_the_sign_it_hides() -> None:
+    assert ocr_sign("V95百分之") == "≥95百分之" and ocr_sign(" V ") == "≥"
+    assert ocr_sign("VIP客户") is None and ocr_sign("≥95%") is None
 
 
 def test_a_comma_that_is_not_a_thousands_separator() -> None:

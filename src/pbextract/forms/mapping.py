@@ -19,6 +19,7 @@ from pbextract.forms.values import (
     TEXT_MARK,
     ParsedValue,
     decimal_comma,
+    ocr_sign,
     parse_value_cell,
     parse_value_parts,
     repair_code,
@@ -287,6 +288,9 @@ class _Mapper:
                 self.sources[f"indicators.{i}.{key}"] = cells[0]
                 self._header_of(f"indicators.{i}.{key}", label, row.page)
         value_cells = sorted(by_col.get(Label.VALUE, []), key=lambda c: c.bbox[0])
+        if value_cells and value_cells[0].source == "ocr" and (sign := ocr_sign(value_cells[0].text)) is not None:
+            value_cells[0] = value_cells[0].model_copy(update={"text": sign})
+            self.repaired.append(f"indicators.{i}.operator")
         parsed = self._value(value_cells)
         if not parsed.parsed:
             self.unparsed.append(f"indicators.{i}.value")

@@ -40,6 +40,7 @@ _AS_DIGIT = str.maketrans(
 )
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234,567.89
 _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # not a thousands group: a point misread
+_V_SIGN = re.compile(r"[Vv∨](?:\d|$)")  # a V alone in the 符号 cell, or before the number
 _AMOUNT_SUFFIX = re.compile(r"(?<=\d)(万元|千元|亿元|元|万)$")
 
 
@@ -71,6 +72,13 @@ def decimal_comma(text: str) -> Decimal | None:
     """An OCR'd amount whose decimal point was read as a comma (``3112,36``): the amount, else None."""
     s = _AMOUNT_SUFFIX.sub("", compact(text))
     return Decimal(s.replace(",", ".")) if _DECIMAL_COMMA.fullmatch(s) else None
+
+
+def ocr_sign(text: str) -> str | None:
+    """An OCR'd value cell led by ``V`` where ``≥`` is printed (``V95%``: at 150 dpi the sign's bar
+    merges into a V), with the sign put right; None where nothing needs it. No value starts with a V."""
+    s = text.strip()
+    return "≥" + s[1:] if _V_SIGN.match(s) else None
 
 
 # what OCR reads for a lone operator in the 符号 cell: "=" looks like 二 (two), "≥" like 2
