@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pdfplumber
 import pytest
@@ -174,3 +175,21 @@ def test_width_twins_share_their_probability() -> None:
     # a real doubt between two characters stays a doubt
     text, sure = decoder.decode(_steps(alphabet, {",": 0.55, ".": 0.45}))
     assert text == "," and sure == pytest.approx([0.55])
+
+
+def test_a_wrapped_full_stop_is_told_from_a_speck_by_its_ring() -> None:
+    """Specks alone under a full line: one small ring is a 。 that wrapped (kept), a solid dot or
+    several specks are not."""
+    from pbextract.read.ocrcells import _ring
+
+    def band(*dots: tuple[int, int]) -> np.ndarray:
+        """Dots of radius 4 at (x, stroke width; -1 is filled) on a line band."""
+        ink = np.zeros((12, 200), np.uint8)
+        for x, stroke in dots:
+            cv2.circle(ink, (x, 6), 4, 255, stroke)
+        return ink
+
+    assert _ring(band((8, 1)), em=30)
+    assert not _ring(band((8, -1)), em=30)  # solid: a speck
+    assert not _ring(band((8, 1), (40, 1)), em=30)
+    assert not _ring(band((8, 1)), em=10)  # too big beside the text

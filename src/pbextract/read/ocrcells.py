@@ -7,6 +7,8 @@ table is found the same way, its lines cut into segments at wide gaps.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -178,28 +180,55 @@ def _trim_specks(
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
 
 
-def line_crops(img: PageImage, box: BBox) -> tuple[list[LineCrop], bool]:
-    """The printed lines inside one cell, top to bottom, and whether a dot at a line's end stands
-    apart from its text or specks alone under a full line may be a wrapped mark (a speck or a 。?)."""
+class CellLines(NamedTuple):
+    """A cell's printed lines as crops; whether a mark at a line's edge is in doubt; and whether a
+    ``。`` wrapped onto a line of its own ends the text (read by its shape, not by the recogniser)."""
+
+    crops: list[LineCrop]
+    doubtful: bool = False
+    full_stop: bool = False
+
+
+def line_crops(img: PageImage, box: BBox) -> CellLines:
+    """The printed lines inside one cell, top to bottom. A dot at a line's end that stands apart from
+    its text makes the cell doubtful; so do specks alone under a full line, unless they are one small
+    ring (a ``。`` that wrapped: the recogniser, seeing it alone, reads ``0``)."""
     s = img.scale
     inset = max(2, int(_INSET_PT * s))
     h, w = img.gray.shape
     x0, y0 = min(w, int(box[0] * s) + inset), min(h, int(box[1] * s) + inset)
     x1, y1 = max(x0, int(box[2] * s) - inset), max(y0, int(box[3] * s) - inset)
     if x1 <= x0 or y1 <= y0:
-        return [], False
+        return CellLines([])
     sub, ink = _ink(img, x0, y0, x1, y1)
     out: list[LineCrop] = []
-    doubtful = False
+    doubtful = full_stop = False
     last = None  # (top, bottom, left, right) of the last line read, in the cell's pixels
     for top, bottom in _ink_rows(ink, s):
-        span, doubt = _trim_specks(ink[top:bottom], s, first_line=not out)
-        doubtful |= doubt or (span is None and last is not None and _wrapped_mark(ink[top:bottom], top, last))
+        band = ink[top:bottom]
+        span, doubt = _trim_specks(band, s, first_line=not out)
+        doubtful |= doubt or full_stop  # nothing prints after a wrapped 。
+        if span is None and last is not None and _wrapped_mark(band, top, last):
+            full_stop = _ring(band, last[1] - last[0])
+            doubtful |= not full_stop
         if span is not None:
             t, b, left, right = span
             out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
             last = (top + t, top + b, left, right)
-    return out, doubtful
+    return CellLines(out, doubtful, full_stop)
+
+
+def _ring(band: np.ndarray, em: int) -> bool:
+    """Whether a band's ink is one small round ring (a 。), not a solid speck or several."""
+    contours, hierarchy = cv2.findContours((band > 0).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    outer = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] < 0]
+    holes = len(contours) - len(outer)
+    if len(outer) != 1 or holes != 1:
+        return False
+    _, _, w, h = cv2.boundingRect(outer[0])
+    return 0.6 <= w / max(1, h) <= 1.6 and max(w, h) <= 0.6 * em
 
 
 def _wrapped_mark(band: np.ndarray, top: int, last: tuple[int, int, int, int]) -> bool:
@@ -274,14 +303,16 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
     found = [line_crops(img, g.bbox) for g in chosen]
-    for g, (crops, _) in zip(chosen, found, strict=True):
+    for g, cell in zip(chosen, found, strict=True):
         if abs(g.bbox[3] - grid.bbox[3]) < 1.0:
-            crops += overflow_crops(img, g.bbox)
-    read = iter(engine.recognize([crop for crops, _ in found for crop, _ in crops]))
+            cell.crops.extend(overflow_crops(img, g.bbox))
+    read = iter(engine.recognize([crop for cell in found for crop, _ in cell.crops]))
     cells = []
-    for g, (crops, edge_speck) in zip(chosen, found, strict=True):
+    for g, (crops, edge_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
+        if full_stop and texts and texts[-1] and not texts[-1].endswith("。"):
+            texts[-1] += "。"
         read_scores = [r.score for r, t in zip(lines, texts, strict=True) if t]
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
         unread_ink = sum(int((c < img.ink_level).sum()) for (c, _), t in zip(crops, texts, strict=True) if not t)
