@@ -193,3 +193,30 @@ def test_a_wrapped_full_stop_is_told_from_a_speck_by_its_ring() -> None:
     assert not _ring(band((8, -1)), em=30)  # solid: a speck
     assert not _ring(band((8, 1), (40, 1)), em=30)
     assert not _ring(band((8, 1)), em=10)  # too big beside the text
+
+
+def _ruled_page(faded: int) -> PageImage:
+    """A 300 dpi page with a 2-by-2 table whose middle vertical rule fades to grey level ``faded``
+    over the lower row, as on a worn scan."""
+    scale = 300 / 72
+    gray = np.full((int(300 * scale), int(400 * scale)), 250, np.uint8)
+
+    def px(v: float) -> int:
+        return int(v * scale)
+
+    for y in (50, 150, 250):
+        gray[px(y) : px(y) + 3, px(50) : px(350)] = 40
+    for x in (50, 350):
+        gray[px(50) : px(250), px(x) : px(x) + 3] = 40
+    gray[px(50) : px(150), px(200) : px(200) + 3] = 40
+    gray[px(150) : px(250), px(200) : px(200) + 3] = faded
+    return PageImage(page=1, gray=gray, scale=scale, skew=0.0)
+
+
+@pytest.mark.parametrize(("faded", "columns"), [(40, 2), (236, 2), (250, 1)])
+def test_a_rule_that_fades_still_separates_its_cells(faded: int, columns: int) -> None:
+    """A rule too light for the ink threshold (236 on 250 paper) still splits the lower row; where
+    it is gone altogether (250) the lower row is one merged cell."""
+    (grid,) = find_image_grids(_ruled_page(faded))
+    lower = [c for c in grid.cells if c.bbox[1] >= 149]
+    assert len(lower) == columns

@@ -21,6 +21,9 @@ _PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when 
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
 _BRIDGE_PT = 30.0  # longest gap between two parts of a rule that pieces may bridge
 _BRIDGE_FILL = 0.5  # share of such a gap that pieces must cover
+_FAINT_STEP_PT, _FAINT_SIDE_PT = 1.0, 1.0  # a faded rule is followed a point at a time, against the paper beside it
+_FAINT_CONTRAST = 10  # grey levels darker than that paper on both sides
+_FAINT_MIN_PT = 3.0  # shortest faint stretch that counts
 _BESIDE_PT, _BESIDE_SHARE = 1.5, 0.3  # ink this near both sides of a piece, along this share of it: a glyph
 
 
@@ -55,16 +58,56 @@ def _segment(box: tuple[float, float, float, float], horizontal: bool, img: Page
 
 
 def rule_segments(img: PageImage) -> list[Segment]:
-    """Horizontal and vertical rules of the page image, in PDF points. A gap between two long parts
-    of one rule is bridged when short pieces of ink on the rule's line fill most of it (a rule
-    broken into dashes still separates its cells; a glyph's stroke on the line does not)."""
+    """Horizontal and vertical rules of the page image, in PDF points. A rule goes on where it fades
+    below the ink threshold but still shows as a faint line; a gap between two long parts of one
+    rule is bridged when short pieces of ink on the rule's line fill most of it (a rule broken into
+    dashes still separates its cells; a glyph's stroke on the line does not)."""
     mask = ink_mask(img.gray)
     out: list[Segment] = []
     for horizontal in (True, False):
-        rules = [_segment(b, horizontal, img) for b in _runs(mask, horizontal, img.scale, _MIN_RULE_PT)]
+        found = _runs(mask, horizontal, img.scale, _MIN_RULE_PT)
+        found += [ext for b in found for ext in _faint_extensions(img, b, horizontal)]
+        rules = [_segment(b, horizontal, img) for b in found]
         runs = _runs(mask, horizontal, img.scale, _PIECE_PT)
         pieces = [_segment(b, horizontal, img) for b in runs if not _inside_text(mask, b, horizontal, img.scale)]
         out += rules + _bridges(rules, pieces)
+    return out
+
+
+Box = tuple[float, float, float, float]  # (x0, top, x1, bottom) in pixels
+
+
+def _faint_extensions(img: PageImage, box: Box, horizontal: bool) -> list[Box]:
+    """Where a rule goes on past either end as a faint line, too light for the ink mask (a scan's
+    faded stretch): while, step by step, its course is darker than the paper just beside it on both
+    sides (one step may miss, where it crosses another rule), as boxes like the rule's."""
+    gray = img.gray.T if horizontal else img.gray  # walk a horizontal rule as a vertical one
+    x0, top, x1, bottom = (int(v) for v in ((box[1], box[0], box[3], box[2]) if horizontal else box))
+    step = max(2, int(_FAINT_STEP_PT * img.scale))
+    side = max(2, int(_FAINT_SIDE_PT * img.scale))
+    if x0 - 2 * side < 0 or x1 + 2 * side > gray.shape[1]:
+        return []
+
+    def faint(y: int) -> bool:
+        course = float(gray[y : y + step, x0:x1].mean(axis=0).min())  # the line's darkest column
+        left = float(gray[y : y + step, x0 - 2 * side : x0 - side].mean())
+        right = float(gray[y : y + step, x1 + side : x1 + 2 * side].mean())
+        return min(left, right) - course >= _FAINT_CONTRAST
+
+    out: list[Box] = []
+    for start, direction in ((bottom, 1), (top - step, -1)):
+        y, last, missed = start, None, 0
+        while y >= 0 and y + step <= gray.shape[0] and missed <= 1:
+            if faint(y):
+                last, missed = y, 0
+            else:
+                missed += 1
+            y += direction * step
+        if last is not None and abs(last - start) + step >= _FAINT_MIN_PT * img.scale:
+            a, b = sorted((start, last + step) if direction > 0 else (last, start + step))
+            out.append(
+                (float(a), float(x0), float(b), float(x1)) if horizontal else (float(x0), float(a), float(x1), float(b))
+            )
     return out
 
 
