@@ -220,3 +220,18 @@ def test_a_rule_that_fades_still_separates_its_cells(faded: int, columns: int) -
     (grid,) = find_image_grids(_ruled_page(faded))
     lower = [c for c in grid.cells if c.bbox[1] >= 149]
     assert len(lower) == columns
+
+
+def test_marks_no_chinese_text_puts_at_its_edge_are_trimmed() -> None:
+    from pbextract.read.ocrcells import _without_edge_marks
+
+    assert _without_edge_marks(["项目完成及时率+"]) == ["项目完成及时率"]
+    assert _without_edge_marks(["•时效指标"]) == ["时效指标"]
+    assert _without_edge_marks(["", "。沙滩、海水浴场面积", "是否按期拨付资金•"]) == [
+        "",
+        "沙滩、海水浴场面积",
+        "是否按期拨付资金",
+    ]
+    assert _without_edge_marks(["满分10分。"]) == ["满分10分。"]  # a full stop ends a sentence
+    assert _without_edge_marks(["≥90", "%+"]) == ["≥90", "%+"]  # not after a Chinese character
+    assert _without_edge_marks(["数量指标", "+"]) == ["数量指标", ""]  # a speck alone on a line

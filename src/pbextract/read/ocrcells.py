@@ -7,6 +7,7 @@ table is found the same way, its lines cut into segments at wide gaps.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import cv2
@@ -30,6 +31,9 @@ _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
 _EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a full line: speck or 。?
+_EDGE_MARK_CONFIDENCE = 0.85  # a mark trimmed from a cell's edge: a speck, most likely
+_LEADING_MARK = re.compile(r"^(\n*)[•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
+_TRAILING_MARK = re.compile(r"([\u4e00-\u9fff]\n*)[+＋•·・]+(\n*)$")
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
 _BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
@@ -319,8 +323,19 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
         if edge_speck:
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
+        if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
+            texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
         cells.append(Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr"))
     return cells
+
+
+def _without_edge_marks(texts: list[str]) -> list[str]:
+    """A cell's lines without a mark that no Chinese text puts at its edge, read from a speck the
+    shape checks kept: ``•``, ``·`` or ``。`` before the first Chinese character, ``+``, ``•`` or ``·``
+    after the last one (``项目完成及时率+``, ``•时效指标``), on the same line or alone on its own."""
+    joined = "\n".join(texts)
+    trimmed = _TRAILING_MARK.sub(r"\1\2", _LEADING_MARK.sub(r"\1", joined))
+    return trimmed.split("\n")
 
 
 def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognised:
