@@ -167,13 +167,13 @@ def test_width_twins_share_their_probability() -> None:
     alphabet = ["blank", ",", "，", ".", "5", "５", "分"]
     decoder = FoldedDecoder(alphabet)
     # a comma split between its widths is a sure comma, printed in the likelier width
-    text, sure = decoder.decode(_steps(alphabet, {"5": 0.9}, {",": 0.35, "，": 0.4, ".": 0.25}, {"分": 0.97}))
+    text, sure, _ = decoder.decode(_steps(alphabet, {"5": 0.9}, {",": 0.35, "，": 0.4, ".": 0.25}, {"分": 0.97}))
     assert text == "5，分" and sure == pytest.approx([0.9, 0.75, 0.97])
     # one character over two steps in alternating widths is one character; blanks separate repeats
-    text, _ = decoder.decode(_steps(alphabet, {"5": 0.9}, {"５": 0.9}, {}, {"5": 0.9}))
+    text, _, _ = decoder.decode(_steps(alphabet, {"5": 0.9}, {"５": 0.9}, {}, {"5": 0.9}))
     assert text == "55"
     # a real doubt between two characters stays a doubt
-    text, sure = decoder.decode(_steps(alphabet, {",": 0.55, ".": 0.45}))
+    text, sure, _ = decoder.decode(_steps(alphabet, {",": 0.55, ".": 0.45}))
     assert text == "," and sure == pytest.approx([0.55])
 
 
@@ -235,3 +235,20 @@ def test_marks_no_chinese_text_puts_at_its_edge_are_trimmed() -> None:
     assert _without_edge_marks(["满分10分。"]) == ["满分10分。"]  # a full stop ends a sentence
     assert _without_edge_marks(["≥90", "%+"]) == ["≥90", "%+"]  # not after a Chinese character
     assert _without_edge_marks(["数量指标", "+"]) == ["数量指标", ""]  # a speck alone on a line
+
+
+def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_line() -> None:
+    """Glyphs at 10-50, 70-110 and 150-190 px and a small mark at 54-66 (a 、): read as 乡街道, each
+    character centred on a glyph, the mark was skipped; read as 乡、街道, it was not."""
+    from pbextract.read.ocrcells import _unread_mark
+
+    crop = np.full((50, 200), 255, np.uint8)
+    crop[5:45, 10:50] = 0
+    crop[5:45, 70:110] = 0
+    crop[33:43, 54:66] = 0
+    crop[5:45, 150:190] = 0
+    img = PageImage(page=1, gray=crop, scale=300 / 72, skew=0.0)
+    skipped = Recognised(text="乡街道", score=0.99, at=[30 / 200, 90 / 200, 170 / 200])
+    read = Recognised(text="乡、街道", score=0.99, at=[30 / 200, 58 / 200, 90 / 200, 170 / 200])
+    assert _unread_mark(crop, skipped, img)
+    assert not _unread_mark(crop, read, img)

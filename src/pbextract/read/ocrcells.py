@@ -31,6 +31,8 @@ _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
 _EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a full line: speck or 。?
+_SKIPPED_CONFIDENCE = 0.85  # ink inside a line with no character read at it
+_MARK_SIZE, _READ_REACH = 0.25, 0.5  # a 、 is a quarter of a glyph; a character is read within half of one
 _EDGE_MARK_CONFIDENCE = 0.85  # a mark trimmed from a cell's edge: a speck, most likely
 _LEADING_MARK = re.compile(r"^(\n*)[•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
 _TRAILING_MARK = re.compile(r"([\u4e00-\u9fff]\n*)[+＋•·・]+(\n*)$")
@@ -314,6 +316,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     cells = []
     for g, (crops, edge_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
+        skipped = any(_unread_mark(crop, r, img) for (crop, _), r in zip(crops, lines, strict=True))
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         if full_stop and texts and texts[-1] and not texts[-1].endswith("。"):
             texts[-1] += "。"
@@ -323,10 +326,28 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
         if edge_speck:
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
+        if skipped:
+            doubt = min(doubt, _SKIPPED_CONFIDENCE)
         if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
             texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
         cells.append(Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr"))
     return cells
+
+
+def _unread_mark(crop: np.ndarray, read: Recognised, img: PageImage) -> bool:
+    """Whether ink inside a line, a glyph or a mark as small as ``、``, has no character read at it
+    (the recogniser skipped it: ``（乡、街道）示范村`` for ``（乡、街道）、示范村``). The ink at the line's
+    ends is the speck checks' business."""
+    if not read.text or len(read.at) != len(read.text):
+        return False
+    blobs = _blobs((crop < img.ink_level).astype(np.uint8), 0.5 * img.scale)
+    em = max((b[3] - b[2] for b in blobs), default=0)
+    centres = [a * crop.shape[1] for a in read.at]
+    reach = _READ_REACH * em
+    return any(
+        max(b[1] - b[0], b[3] - b[2]) >= _MARK_SIZE * em and not any(b[0] - reach <= c <= b[1] + reach for c in centres)
+        for b in blobs[1:-1]
+    )
 
 
 def _without_edge_marks(texts: list[str]) -> list[str]:

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from typing import NamedTuple
 
 import numpy as np
 
 BLANK = 0  # the CTC blank class
+
+
+class Decoded(NamedTuple):
+    text: str
+    sure: list[float]  # each character's probability
+    steps: list[int]  # the time step (a slice of the input's width) where each character was read
 
 
 class FoldedDecoder:
@@ -33,8 +40,9 @@ class FoldedDecoder:
         for members in twins:
             self._canonical[members] = members[0]
 
-    def decode(self, probs: np.ndarray) -> tuple[str, list[float]]:
-        """The text of one line and the folded probability of each of its characters."""
+    def decode(self, probs: np.ndarray) -> Decoded:
+        """The text of one line, the folded probability of each of its characters and the time step
+        where each was read."""
         best, sure = probs.argmax(axis=1), probs.max(axis=1)
         if self._members.size:
             twin_probs = probs[:, self._members]
@@ -51,4 +59,4 @@ class FoldedDecoder:
         emit = key != BLANK
         emit[1:] &= key[1:] != key[:-1]
         chars = [self.characters[i] for i in best[emit]]
-        return "".join(chars), [float(s) for s in sure[emit]]
+        return Decoded("".join(chars), [float(s) for s in sure[emit]], [int(t) for t in np.flatnonzero(emit)])

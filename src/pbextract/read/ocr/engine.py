@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class Recognised(BaseModel):
     text: str
     score: float  # the least sure character's probability
     chars: list[float] = Field(default_factory=list, description="each character's probability, when known")
+    at: list[float] = Field(default_factory=list, description="each character's centre, as a share of the crop's width")
 
 
 class OcrEngine(Protocol):
@@ -112,9 +114,12 @@ class RapidOcrEngine:
             batch = order[start : start + REC_BATCH]
             ratio = max([least_width / height] + [crops[i].shape[1] / crops[i].shape[0] for i in batch])
             probs = (self._run or rec.session)(np.stack([rec.resize_norm_img(_bgr(crops[i]), ratio) for i in batch]))
+            step = int(height * ratio) / probs.shape[1]  # input pixels per time step
             for i, p in zip(batch, probs, strict=True):
-                text, sure = decoder.decode(p)
-                out[i] = Recognised(text=text, score=min(sure, default=0.0), chars=sure)
+                text, sure, steps = decoder.decode(p)
+                shown = math.ceil(height * crops[i].shape[1] / crops[i].shape[0])  # the crop's width as input
+                at = [min(1.0, (t + 0.5) * step / shown) for t in steps]
+                out[i] = Recognised(text=text, score=min(sure, default=0.0), chars=sure, at=at)
         return [out[i] for i in range(len(crops))]
 
 
