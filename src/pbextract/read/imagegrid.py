@@ -16,6 +16,7 @@ from pbextract.read.grid import IMAGE, Segment, build_grids, covered
 from pbextract.read.imaging import PageImage
 from pbextract.stages import Grid
 
+Box = tuple[float, float, float, float]  # (x0, top, x1, bottom) in pixels
 _MIN_RULE_PT = 12.0  # shortest rule kept, in points (a single-line row is about 15 pt high)
 _PIECE_PT = 4.0  # a shorter run of ink counts as a piece of a broken rule when it lies on a rule's line
 _GAP_PT = 4.0  # gaps in a rule up to this long are bridged
@@ -34,7 +35,7 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     )
 
 
-def _runs(mask: np.ndarray, horizontal: bool, scale: float, min_pt: float) -> list[tuple[float, float, float, float]]:
+def _runs(mask: np.ndarray, horizontal: bool, scale: float, min_pt: float) -> list[Box]:
     """Thin runs of ink at least ``min_pt`` long along one direction, as (x0, top, x1, bottom) in pixels."""
     length = max(3, int(min_pt * scale))
     gap = max(1, int(_GAP_PT * scale))
@@ -50,7 +51,7 @@ def _runs(mask: np.ndarray, horizontal: bool, scale: float, min_pt: float) -> li
     return out
 
 
-def _segment(box: tuple[float, float, float, float], horizontal: bool, img: PageImage) -> Segment:
+def _segment(box: Box, horizontal: bool, img: PageImage) -> Segment:
     x0, top, x1, bottom = img.to_points(box)
     if horizontal:
         return Segment(True, (top + bottom) / 2, x0, x1)
@@ -72,9 +73,6 @@ def rule_segments(img: PageImage) -> list[Segment]:
         pieces = [_segment(b, horizontal, img) for b in runs if not _inside_text(mask, b, horizontal, img.scale)]
         out += rules + _bridges(rules, pieces)
     return out
-
-
-Box = tuple[float, float, float, float]  # (x0, top, x1, bottom) in pixels
 
 
 def _faint_extensions(img: PageImage, box: Box, horizontal: bool) -> list[Box]:
@@ -111,7 +109,7 @@ def _faint_extensions(img: PageImage, box: Box, horizontal: bool) -> list[Box]:
     return out
 
 
-def _inside_text(mask: np.ndarray, box: tuple[float, float, float, float], horizontal: bool, scale: float) -> bool:
+def _inside_text(mask: np.ndarray, box: Box, horizontal: bool, scale: float) -> bool:
     """Whether a short run of ink has ink right beside it on both sides along much of its length: a
     glyph's stroke within its text line (CJK glyphs stand in columns, so strokes of the lines of one
     cell can line up with a rule's course), not a piece of a rule, which the cells' padding keeps
