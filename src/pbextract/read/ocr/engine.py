@@ -49,6 +49,9 @@ class Recognised(BaseModel):
 
 
 class OcrEngine(Protocol):
+    """A text-line recogniser. The pipeline calls ``recognize`` from several threads at once (one per
+    page read in parallel): an engine that cannot serve that is used with ``extract_file(threads=1)``."""
+
     name: str
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
