@@ -16,6 +16,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -32,9 +33,9 @@ USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on 
 # The recogniser's runtime on the CPU: rapidocr's ONNX Runtime session, or PBEXTRACT_OCR_RUNTIME=openvino
 # (pip install 'pbextract[openvino]'): the same readings, faster only while the machine is loaded.
 RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "onnxruntime")
-# Threads per recogniser call: pages are read in parallel instead (pipeline.PAGE_THREADS); two worker
-# processes each running two-thread calls on two cores were 15% slower than one thread each.
-OCR_THREADS = int(os.environ.get("PBEXTRACT_OCR_THREADS") or 1)
+# Batches recognised at once, each on one core (one-thread calls in parallel beat one many-thread call:
+# 15% on two cores); shared by every page read at once, so the last page of a file uses every core too.
+OCR_THREADS = int(os.environ.get("PBEXTRACT_OCR_THREADS") or len(os.sched_getaffinity(0)))
 
 
 class ModelError(RuntimeError):
@@ -96,34 +97,41 @@ class RapidOcrEngine:
                 "Rec.model_path": str(files["rec"]),
                 "EngineConfig.onnxruntime.use_cuda": use_cuda,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,  # ~7% faster recognition
-                "EngineConfig.onnxruntime.intra_op_num_threads": OCR_THREADS,
+                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             }
         )
         rec = ocr._load_rec_model()  # rapidocr's recogniser alone: the caller cuts the lines
         self._rec: tuple[Any, FoldedDecoder] = rec, FoldedDecoder(rec.postprocess_op.character)
         self._run: Callable[[np.ndarray], np.ndarray] | None = None
+        self._batches = ThreadPoolExecutor(max_workers=max(1, OCR_THREADS), thread_name_prefix="pbextract-ocr")
         if runtime == "openvino" and not use_cuda:
             self._run = _openvino_session(files["rec"])
             self.name += "-openvino"
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
-        """Crops in batches of similar width (each padded as rapidocr pads it); a line is as sure
-        as its least sure character, so one doubtful glyph does not average away."""
+        """Crops in batches of similar width (each padded as rapidocr pads it), the batches run at
+        once on ``OCR_THREADS`` cores; a line is as sure as its least sure character, so one doubtful
+        glyph does not average away."""
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        batches = [[crops[i] for i in order[s : s + REC_BATCH]] for s in range(0, len(order), REC_BATCH)]
+        read = [r for batch in self._batches.map(self._recognize_batch, batches) for r in batch]
+        out = dict(zip(order, read, strict=True))
+        return [out[i] for i in range(len(crops))]
+
+    def _recognize_batch(self, batch: list[np.ndarray]) -> list[Recognised]:
+        """One recogniser run over crops padded to the widest one's shape (one core)."""
         rec, decoder = self._rec
         _, height, least_width = rec.rec_image_shape
-        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
-        out: dict[int, Recognised] = {}
-        for start in range(0, len(order), REC_BATCH):
-            batch = order[start : start + REC_BATCH]
-            ratio = max([least_width / height] + [crops[i].shape[1] / crops[i].shape[0] for i in batch])
-            probs = (self._run or rec.session)(np.stack([rec.resize_norm_img(_bgr(crops[i]), ratio) for i in batch]))
-            step = int(height * ratio) / probs.shape[1]  # input pixels per time step
-            for i, p in zip(batch, probs, strict=True):
-                text, sure, steps = decoder.decode(p)
-                shown = math.ceil(height * crops[i].shape[1] / crops[i].shape[0])  # the crop's width as input
-                at = [min(1.0, (t + 0.5) * step / shown) for t in steps]
-                out[i] = Recognised(text=text, score=min(sure, default=0.0), chars=sure, at=at)
-        return [out[i] for i in range(len(crops))]
+        ratio = max([least_width / height] + [c.shape[1] / c.shape[0] for c in batch])
+        probs = (self._run or rec.session)(np.stack([rec.resize_norm_img(_bgr(c), ratio) for c in batch]))
+        step = int(height * ratio) / probs.shape[1]  # input pixels per time step
+        out: list[Recognised] = []
+        for crop, p in zip(batch, probs, strict=True):
+            text, sure, steps = decoder.decode(p)
+            shown = math.ceil(height * crop.shape[1] / crop.shape[0])  # the crop's width as input
+            at = [min(1.0, (t + 0.5) * step / shown) for t in steps]
+            out.append(Recognised(text=text, score=min(sure, default=0.0), chars=sure, at=at))
+        return out
 
 
 def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -136,7 +144,7 @@ def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
         "INFERENCE_PRECISION_HINT": "f32",
         "PERFORMANCE_HINT": "LATENCY",
         "ENABLE_CPU_PINNING": False,
-        "INFERENCE_NUM_THREADS": OCR_THREADS,
+        "INFERENCE_NUM_THREADS": 1,
     }
     compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
     local = threading.local()  # an infer request serves one call at a time: one per thread
