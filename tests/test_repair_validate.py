@@ -226,3 +226,20 @@ def test_block_label_split_by_a_page_break_keeps_its_rows() -> None:
     )
     assert record.goals == ["完成任务", "按时完成"]
     assert [i.name for i in record.indicators] == ["培训人数"]
+
+
+def test_ocr_year_between_mismatched_brackets_is_put_right_and_flagged() -> None:
+    """A document number read by OCR as ``〔2019]`` cannot be what was printed (brackets pair): its
+    year goes between 〔〕 and the field is flagged as repaired; a text-layer cell is kept as printed."""
+    rows = [*FIRST[:6], ["产出指标", "数量指标", "培训人数", "依据烟政办发〔2019]15号", "≥300人"]]
+    for source, description, repaired in (
+        ("ocr", "依据烟政办发〔2019〕15号", True),
+        ("text_layer", "依据烟政办发〔2019]15号", False),
+    ):
+        table = _table(3, rows, above=["项目绩效目标表", "(2022年度)"])
+        table.cells = [c.model_copy(update={"source": source}) for c in table.cells]
+        projects, _ = stitch([table])
+        mapped = map_table(projects[0], "x.pdf", "0" * 64)
+        assert mapped.record.indicators[0].description == description
+        flagged = {(f.field, f.reason) for f in validate(mapped)}
+        assert (("indicators.0.description", "ocr_char_repaired") in flagged) is repaired

@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from pbextract.forms.labels import Label, amount_unit_in, match_label
-from pbextract.forms.values import decimal_comma, ocr_sign, parse_value_cell, parse_value_parts, split_code, to_decimal
+from pbextract.forms.values import (
+    decimal_comma,
+    ocr_sign,
+    ocr_year_brackets,
+    parse_value_cell,
+    parse_value_parts,
+    split_code,
+    to_decimal,
+)
 from pbextract.text import join_lines, squeeze_cjk_spaces
 
 
@@ -144,3 +152,10 @@ def test_match_label(text: str, label: Label | None) -> None:
 def test_amount_unit_in_label() -> None:
     assert amount_unit_in("年度资金总额（万元）") == "万元"
     assert amount_unit_in("年度资金总额") is None
+
+
+def test_a_year_between_brackets_of_two_styles_goes_between_hexagonal_brackets() -> None:
+    assert ocr_year_brackets("烟政办发〔2019]15号") == "烟政办发〔2019〕15号"
+    assert ocr_year_brackets("(2021〕5号") == "〔2021〕5号" and ocr_year_brackets("【2021〕") == "〔2021〕"
+    assert ocr_year_brackets("【2021】2号") is None and ocr_year_brackets("〔2021〕") is None
+    assert ocr_year_brackets("（2021)") is None  # the same style after width folding: nothing says 〔〕

@@ -20,6 +20,7 @@ from pbextract.forms.values import (
     ParsedValue,
     decimal_comma,
     ocr_sign,
+    ocr_year_brackets,
     parse_value_cell,
     parse_value_parts,
     repair_code,
@@ -133,6 +134,7 @@ class _Mapper:
         self.sources: dict[str, Cell] = {}
         self.unparsed: list[str] = []
         self.repaired: list[str] = []
+        self.repaired_cells: set[tuple[int, int, int]] = set()  # (page, row, col) of OCR'd cells put right
         self.headers: dict[str, Cell] = {}
         self.spanning: list[str] = []
         self.goals: list[str] = []
@@ -169,6 +171,7 @@ class _Mapper:
     # -- rows -----------------------------------------------------------------------------
     def run(self) -> Mapped:
         for row in self.table.rows:
+            row = row.model_copy(update={"cells": [self._repaired_text(c) for c in row.cells]})
             if self._is_header(row):
                 self._header(row)
             elif self.columns is not None:
@@ -176,6 +179,14 @@ class _Mapper:
             else:
                 self._head_row(row)
         return self._record()
+
+    def _repaired_text(self, cell: Cell) -> Cell:
+        """An OCR'd cell with a document number's mismatched year brackets put right (recorded for a flag)."""
+        fixed = ocr_year_brackets(cell.text) if cell.source == "ocr" else None
+        if fixed is None:
+            return cell
+        self.repaired_cells.add((cell.page, cell.row, cell.col))
+        return cell.model_copy(update={"text": fixed, "lines": [ocr_year_brackets(t) or t for t in cell.lines]})
 
     def _is_header(self, row: Row) -> bool:
         labels = {match_label(c.text) for c in row.cells}
@@ -388,6 +399,7 @@ class _Mapper:
         for ind, l1, l2, name in zip(self.indicators, levels1, levels2, names, strict=True):
             ind["level1"], ind["level2"], ind["name"] = l1, l2, name
         pages = sorted({r.page for r in self.table.rows}) or self.table.pages
+        self.repaired += [p for p, c in self.sources.items() if (c.page, c.row, c.col) in self.repaired_cells]
         record = Record(
             source_file=self.source_file,
             source_sha256=self.sha256,

@@ -41,6 +41,10 @@ _AS_DIGIT = str.maketrans(
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234,567.89
 _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # not a thousands group: a point misread
 _V_SIGN = re.compile(r"[Vv∨](?:\d|$)")  # a V alone in the 符号 cell, or before the number
+# a year between two brackets of different styles, one of them a 六角括号 (〔 or 〕)
+_YEAR_BRACKETS = re.compile(r"[〔【\[［（(]\s*((?:19|20)\d{2})\s*[〕】\]］）)]")
+_PAIRED = {"〔": "〕", "【": "】", "[": "]", "［": "］", "（": "）", "(": ")"}
+_OPENING = {closing: opening for opening, closing in _PAIRED.items()}
 _AMOUNT_SUFFIX = re.compile(r"(?<=\d)(万元|千元|亿元|元|万)$")
 
 
@@ -79,6 +83,21 @@ def ocr_sign(text: str) -> str | None:
     merges into a V), with the sign put right; None where nothing needs it. No value starts with a V."""
     s = text.strip()
     return "≥" + s[1:] if _V_SIGN.match(s) else None
+
+
+def ocr_year_brackets(text: str) -> str | None:
+    """An OCR'd text whose document number has its year between brackets of two styles, one of them
+    a 六角括号 (``烟政办发〔2019]15号``), with the year put between 〔〕 as GB/T 9704 prints a
+    document number's year; None where nothing needs it. Printed brackets always pair."""
+
+    def fixed(m: re.Match[str]) -> str:
+        opening, closing = m.group()[0], m.group()[-1]
+        if _PAIRED[opening] == closing or "〔" not in (opening, _OPENING[closing]):
+            return m.group()
+        return f"〔{m[1]}〕"
+
+    out = _YEAR_BRACKETS.sub(fixed, text)
+    return out if out != text else None
 
 
 # what OCR reads for a lone operator in the 符号 cell: "=" looks like 二 (two), "≥" like 2
