@@ -15,9 +15,12 @@ the cell's printed lines are joined by the contract's rule.
 
 Timing: each tool runs in its own process (peak memory is that process's peak resident set); the
 tools take turns ``--repeat`` times and the fastest run of each counts, so a busy machine slows
-all alike. Not a test: it prints numbers.
+all alike. ``pbextract run --workers N`` runs once, as a batch: over the digital files, and over
+``--copies`` distinct copies of the scanned or OCR'd ones (a few pages would be mostly start-up), its
+wall clock with start-up and the review crops included, its peak memory the run's own per worker.
+Not a test: it prints numbers.
 
-Usage: python scripts/bench.py [DIR ...] [--repeat N] [--workers N] [--no-peers]   (default: samples)
+Usage: python scripts/bench.py [DIR ...] [--repeat N] [--workers N] [--copies N] [--no-peers]   (default: samples)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -40,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pdfplumber
+import pikepdf
 import pypdfium2 as pdfium
 
 from pbextract.pipeline import extract_file, image_page_tables, page_tables
@@ -169,19 +174,29 @@ def measured(fn: Callable[[Path], list[str]], pdfs: list[Path]) -> tuple[list[st
     return found, seconds, peak
 
 
-def workers_run(pdfs: list[Path], workers: int) -> tuple[list[str], float, float] | None:
-    """``pbextract run --workers N`` over ``pdfs`` (wall clock, start-up included), if the CLI has it."""
+def workers_run(pdfs: list[Path], workers: int, copies: int) -> tuple[list[str], float, float, int] | None:
+    """``pbextract run --workers N`` over ``copies`` distinct copies of ``pdfs`` (the same pages; a
+    batch reads a file once per content, so each copy gets its own title), if the CLI has it: no
+    cells, wall-clock seconds with start-up included, the run's own peak RSS per worker, pages."""
     exe = Path(sys.executable).parent / "pbextract"
     usage = subprocess.run([exe, "run", "--help"], capture_output=True, text=True, check=False).stdout
     if "--workers" not in usage:
         return None
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as tmp:
+        batch = Path(tmp) / "in"
+        batch.mkdir()
+        for n in range(copies):
+            for pdf in pdfs:
+                with pikepdf.open(pdf) as doc:
+                    doc.docinfo["/Title"] = f"bench copy {n}"
+                    doc.save(batch / f"{n}-{pdf.name}")
         start = time.perf_counter()
-        cmd = [str(exe), "run", *map(str, pdfs), "-o", out, "-q", "--workers", str(workers)]
-        subprocess.run(cmd, capture_output=True, check=False)
+        cmd = [str(exe), "run", str(batch), "-o", str(Path(tmp) / "out"), "-q", "--workers", str(workers)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process so far
-    return [], seconds, peak
+    peak = re.search(r"peak RSS per worker (\d+) MB", done.stdout + done.stderr)
+    pages = copies * sum(len(pdfium.PdfDocument(str(p))) for p in pdfs)
+    return [], seconds, float(peak[1]) if peak else float("nan"), pages
 
 
 class Kind:
@@ -219,6 +234,7 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true", help="skip the comparison with other tools")
     ap.add_argument("--repeat", type=int, default=3, help="turns each tool takes (the fastest counts)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="workers for the N-worker run")
+    ap.add_argument("--copies", type=int, default=4, help="copies of the scanned or OCR'd files in the N-worker batch")
     args = ap.parse_args()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     pdfs = [p for d in args.dirs for p in sorted(d.glob("*.pdf")) if p.with_suffix(".expected.jsonl").exists()]
@@ -263,7 +279,8 @@ def main() -> None:
             tools.append(("img2table + PP-OCRv6", img2table_cells if kind == "scan" else None))
         tools += [("pdfplumber extract_tables", plumber_cells), ("camelot lattice", camelot_cells)]
         cells = {"text": ours_cells, "scan": ours_image_cells}.get(kind)
-        peers(kind, files, tools, cells, kinds[kind].score.accuracy, args.repeat, args.workers)
+        copies = 1 if kind == "text" else args.copies
+        peers(kind, files, tools, cells, kinds[kind].score.accuracy, args.repeat, args.workers, copies)
 
 
 def peers(
@@ -274,34 +291,37 @@ def peers(
     accuracy: float,
     repeat: int,
     workers: int,
+    copies: int,
 ) -> None:
-    """Pages/s, peak memory and cell accuracy of each tool over the same PDFs, tools taking turns."""
+    """Pages/s, peak memory and cell accuracy of each tool over the same PDFs, tools taking turns;
+    then ``pbextract run`` with ``workers`` over ``copies`` of them (a batch, start-up included)."""
     pages = sum(len(pdfium.PdfDocument(str(p))) for p in pdfs)
     expected: Counter[str] = Counter()
     for pdf in pdfs:
         expected += expected_cells(load_jsonl(pdf.with_suffix(".expected.jsonl")))
     runs = [(name, fn) for name, fn in tools if fn is not None]
-    best: dict[str, tuple[list[str], float, float]] = {}
+    best: dict[str, tuple[list[str], float, float, int]] = {}
     for _ in range(repeat):
         for name, fn in runs:
             found, seconds, peak = measured(fn, pdfs)
             old = best.get(name)
-            best[name] = (found, min(seconds, old[1]) if old else seconds, max(peak, old[2]) if old else peak)
-    many = workers_run(pdfs, workers)
+            best[name] = (found, min(seconds, old[1]) if old else seconds, max(peak, old[2]) if old else peak, pages)
+    many = workers_run(pdfs, workers, copies)
     if many is not None:
-        best[f"pbextract, {workers} workers"] = many
+        batch = f" ({copies} copies, {many[3]} pages)" if copies > 1 else ""
+        best[f"run --workers {workers}{batch}"] = many
     cell_acc = {
-        name: cell_accuracy(expected, c) for name, (c, _, _) in best.items() if not name.startswith("pbextract")
+        name: cell_accuracy(expected, c) for name, (c, *_) in best.items() if not name.startswith(("pbextract", "run"))
     }
     if ours is not None:
         cell_acc["pbextract, 1 worker"] = cell_accuracy(expected, measured(ours, pdfs)[0])
     base = pages / best["pdfplumber extract_tables"][1]
     print(f"\n{kind} pages ({pages}), fastest of {repeat} turns")
-    print(f"{'tool':28} {'field acc.':>10} {'cell acc.':>9} {'pages/s':>8} {'x pdfplumber':>12} {'peak MiB':>9}")
-    for name, (_, seconds, peak) in best.items():
-        field = f"{accuracy:.4f}" if name.startswith("pbextract") else "-"
+    print(f"{'tool':36} {'field acc.':>10} {'cell acc.':>9} {'pages/s':>8} {'x pdfplumber':>12} {'peak MiB':>9}")
+    for name, (_, seconds, peak, n) in best.items():
+        field = f"{accuracy:.4f}" if name.startswith(("pbextract", "run")) else "-"
         cell = f"{cell_acc[name]:.4f}" if name in cell_acc else "-"
-        print(f"{name:28} {field:>10} {cell:>9} {pages / seconds:8.2f} {pages / seconds / base:12.3g} {peak:9.0f}")
+        print(f"{name:36} {field:>10} {cell:>9} {n / seconds:8.2f} {n / seconds / base:12.3g} {peak:9.0f}")
 
 
 if __name__ == "__main__":
