@@ -243,3 +243,49 @@ def test_ocr_year_between_mismatched_brackets_is_put_right_and_flagged() -> None
         assert mapped.record.indicators[0].description == description
         flagged = {(f.field, f.reason) for f in validate(mapped)}
         assert (("indicators.0.description", "ocr_char_repaired") in flagged) is repaired
+
+
+def test_a_doubtful_reading_is_confirmed_by_a_sure_reading_of_the_same_text() -> None:
+    """Two indicators with the same 指标确定依据: a doubtful reading of one is flagged only while no
+    other cell of the record was read sure with the same text."""
+    basis = "根据年度工作计划"
+    indicators = [
+        Indicator.model_validate(
+            {"level1": "产出指标", "level2": "数量指标", "name": n, "description": n, "basis": basis, "value": 1}
+        )
+        for n in ("培训人数", "培训场次")
+    ]
+
+    def reasons(second_confidence: float) -> set[tuple[str, str]]:
+        sources = {}
+        for i, confidence in enumerate((0.6, second_confidence)):
+            box = (0.0, 20.0 * i, 60.0, 20.0 * i + 20)
+            cell = dict(page=1, row=i, col=6, rowspan=1, colspan=1, bbox=box, lines=[basis], text=basis)
+            sources[f"indicators.{i}.basis"] = Cell.model_validate({**cell, "confidence": confidence, "source": "ocr"})
+        mapped = Mapped(record=_record(indicators=indicators), sources=sources)
+        return {(f.field, f.reason) for f in validate(mapped)}
+
+    assert reasons(0.99) == set()
+    assert reasons(0.7) == {(f"indicators.{i}.basis", "low_ocr_confidence") for i in (0, 1)}
+
+
+def test_a_doubtful_level_name_of_the_vocabulary_that_fits_is_not_flagged() -> None:
+    def reasons(level1: str, level2: str) -> set[tuple[str, str]]:
+        ind = {"level1": level1, "level2": level2, "name": "培训人数", "description": "培训人数", "value": 1}
+        sources = {}
+        for col, key in enumerate(("level1", "level2")):
+            box = (60.0 * col, 0.0, 60.0 * col + 60, 20.0)
+            text = ind[key]
+            cell = dict(page=1, row=0, col=col, rowspan=1, colspan=1, bbox=box, lines=[text], text=text)
+            sources[f"indicators.0.{key}"] = Cell.model_validate({**cell, "confidence": 0.6, "source": "ocr"})
+        record = _record(indicators=[Indicator.model_validate(ind)])
+        return {(f.field, f.reason) for f in validate(Mapped(record=record, sources=sources))}
+
+    assert reasons("产出指标", "数量指标") == set()
+    assert reasons("产出指标", "数量措标") == {
+        ("indicators.0.level2", "unknown_level"),  # a misread is no word of the vocabulary
+    }
+    assert reasons("产岀指标", "数量指标") == {  # a 二级 name that cannot be checked against its 一级 stays doubtful
+        ("indicators.0.level1", "unknown_level"),
+        ("indicators.0.level2", "low_ocr_confidence"),
+    }
