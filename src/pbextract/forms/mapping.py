@@ -171,7 +171,9 @@ class _Mapper:
     # -- rows -----------------------------------------------------------------------------
     def run(self) -> Mapped:
         for row in self.table.rows:
-            row = row.model_copy(update={"cells": [self._repaired_text(c) for c in row.cells]})
+            cells = [self._repaired_text(c) for c in row.cells]
+            if any(new is not old for new, old in zip(cells, row.cells, strict=True)):
+                row = row.model_copy(update={"cells": cells})
             if self._is_header(row):
                 self._header(row)
             elif self.columns is not None:
