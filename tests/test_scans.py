@@ -19,7 +19,7 @@ from pbextract.read.imagegrid import find_image_grids
 from pbextract.read.imaging import PageImage, estimate_skew, page_image, render, rotate
 from pbextract.read.layercheck import LAYER_CONFIDENCE, checked_cells
 from pbextract.read.ocr.ctc import FoldedDecoder
-from pbextract.read.ocr.engine import OcrEngine, Recognised
+from pbextract.read.ocr.engine import OcrEngine, RapidOcrEngine, Recognised, model_files
 from pbextract.read.ocrcells import ocr_cells
 from pbextract.read.textlayer import read_cells
 from pbextract.schema import Flag
@@ -34,10 +34,11 @@ def test_image_sample_fields_equal_truth(pdf: Path, image_results: dict[str, Fil
 
 
 def test_pages_read_in_parallel_give_the_records_of_one_at_a_time(image_results: dict[str, FileResult]) -> None:
-    """Pages OCR'd two at a time (the default) give exactly what reading them one by one gives."""
+    """Pages OCR'd two at a time with their batches on every core (the default) give exactly what
+    reading them one by one, one batch at a time, gives."""
     pdf = SAMPLES / "mixed-scan.pdf"
     assert PAGE_THREADS > 1
-    one_by_one = extract_file(pdf, threads=1)
+    one_by_one = extract_file(pdf, RapidOcrEngine(model_files(), threads=1), threads=1)
     assert [r.model_dump() for r in one_by_one.records] == [r.model_dump() for r in image_results[pdf.name].records]
     assert one_by_one.pages_without_tables == image_results[pdf.name].pages_without_tables
 

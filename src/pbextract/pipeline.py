@@ -144,9 +144,8 @@ def assign_keys(records: list[Record], source_path: str) -> None:
         record.flags = list(flags.values())
 
 
-# Scanned or OCR'd pages read at once, each recognised on one core (PBEXTRACT_OCR_THREADS): two keep two
-# cores busy, overlap one page's OCR with the next one's rendering and grids, and let the last file of a
-# batch use both cores (PBEXTRACT_PAGE_THREADS to change).
+# Scanned or OCR'd pages read at once (PBEXTRACT_PAGE_THREADS to change): two overlap one page's OCR with
+# the next one's deskew, grids and line finding; the OCR engine spreads each page's batches over the cores.
 PAGE_THREADS = int(os.environ.get("PBEXTRACT_PAGE_THREADS") or 2)
 PageProgress = Callable[[int, int], None]  # (pages done, pages in the file); called with 0 done first
 

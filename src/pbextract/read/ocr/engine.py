@@ -83,7 +83,9 @@ class RapidOcrEngine:
 
     name = "rapidocr-ppocrv6-small"
 
-    def __init__(self, files: dict[str, Path], use_cuda: bool = False, runtime: str = "onnxruntime") -> None:
+    def __init__(
+        self, files: dict[str, Path], use_cuda: bool = False, runtime: str = "onnxruntime", threads: int = OCR_THREADS
+    ) -> None:
         import onnxruntime
         from rapidocr import RapidOCR
 
@@ -103,7 +105,7 @@ class RapidOcrEngine:
         rec = ocr._load_rec_model()  # rapidocr's recogniser alone: the caller cuts the lines
         self._rec: tuple[Any, FoldedDecoder] = rec, FoldedDecoder(rec.postprocess_op.character)
         self._run: Callable[[np.ndarray], np.ndarray] | None = None
-        self._batches = ThreadPoolExecutor(max_workers=max(1, OCR_THREADS), thread_name_prefix="pbextract-ocr")
+        self._batches = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pbextract-ocr")
         if runtime == "openvino" and not use_cuda:
             self._run = _openvino_session(files["rec"])
             self.name += "-openvino"
