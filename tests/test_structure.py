@@ -102,11 +102,12 @@ def test_edge_punctuation_two_items_and_header_words() -> None:
 
 
 def test_value_parts_of_the_wrong_kind() -> None:
-    """An operator in the unit, or a whole operator-number-unit left as text."""
-    found = _findings(_record([_indicator(unit="=套"), _indicator(value_text="≥95%")]))
+    """An operator in the unit, or a whole operator-number-unit left as text: every part is in doubt;
+    a digit in the unit (``%`` read as ``40``): the unit."""
+    found = _findings(_record([_indicator(unit="=套"), _indicator(value_text="≥95%"), _indicator(unit="40")]))
     assert found == {
         (f"indicators.{i}.{p}", "value_part_kind") for i in (0, 1) for p in ("operator", "value", "unit", "value_text")
-    }
+    } | {("indicators.2.unit", "value_part_kind")}
 
 
 def test_one_reading_unlike_its_repeats() -> None:
@@ -115,6 +116,12 @@ def test_one_reading_unlike_its_repeats() -> None:
     slip = "5分，完成指标值的得满分：完成90%得90分值。"
     record = _record([_indicator(scoring=same), _indicator(scoring=same), _indicator(scoring=slip)])
     assert _findings(record) == {("indicators.2.scoring", "inconsistent_repeat")}
+
+
+def test_repeats_that_differ_in_a_number_or_word_are_different_texts() -> None:
+    texts = ["共计10分，未达到1年扣10分", "共计10分，未达到1%扣10分", "达标的满分，不达标按比例得分。满分5分。"]
+    texts.append(texts[-1].replace("5分。", "10分。"))
+    assert _findings(_record([_indicator(scoring=t) for t in texts])) == set()
 
 
 def _form1(indicators: list[Indicator]) -> Record:

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from pbextract.forms.values import OPERATORS, parse_value_cell
 from pbextract.schema import Form, Indicator, Reason, Record
@@ -91,6 +92,16 @@ def _stray_mark_findings(record: Record, sources: dict[str, Cell]) -> list[Findi
     return out
 
 
+def _marks_apart(a: str, b: str) -> bool:
+    """Whether two texts differ only in punctuation and symbols (``；`` against ``：``, a ``、`` lost)."""
+    changed = [
+        a[op.src_start : op.src_end] + b[op.dest_start : op.dest_end]
+        for op in Levenshtein.opcodes(a, b)
+        if op.tag != "equal"
+    ]
+    return all(unicodedata.category(c)[0] in "PS" for c in "".join(changed))
+
+
 def value_at(data: object, path: str) -> object:
     """The value at a dotted field path (``indicators.3.unit``) of a dumped record; None if absent."""
     for key in path.split("."):
@@ -102,14 +113,17 @@ def value_at(data: object, path: str) -> object:
 
 
 def _wrong_kind_parts(ind: Indicator) -> list[str]:
-    """Value parts holding what belongs in another part: an operator or a digit in the unit, or a
-    whole operator-number-unit value left as text (its 符号/值/单位 separators were lost)."""
+    """Value parts holding what belongs in another part: an operator in the unit, or a whole
+    operator-number-unit value left as text (its 符号/值/单位 separators were lost: every part is in
+    doubt); a digit in the unit (a unit misread: the unit alone)."""
     unit = ind.unit or ""
     text = compact(ind.value_text or "")
-    wrong = bool(set(unit) & (_OPERATOR_CHARS | set("0123456789")))
+    wrong = bool(set(unit) & _OPERATOR_CHARS)
     if text and ind.value is None and any(c.isdigit() for c in text):
         wrong |= text[0] in _OPERATOR_CHARS or parse_value_cell(text.lstrip("+")).value is not None
-    return ["operator", "value", "unit", "value_text"] if wrong else []
+    if wrong:
+        return ["operator", "value", "unit", "value_text"]
+    return ["unit"] if any(c.isdigit() for c in unit) else []
 
 
 def _same_cell(a: Cell | None, b: Cell | None) -> bool:
@@ -165,8 +179,9 @@ def _template_gaps(record: Record) -> list[Finding]:
 
 
 def _near_duplicate_findings(indicators: list[Indicator], sources: dict[str, Cell]) -> list[Finding]:
-    """OCR'd texts of one column that are nearly but not exactly alike (a 评分标准 repeated on every
-    row): each reading that differs from the most common one has a slip, or the common one has."""
+    """OCR'd texts of one column that are alike but for punctuation (a 评分标准 repeated on every
+    row): each reading that differs from the most common one has a slip, or the common one has.
+    Texts that differ in a word or a number (``满分5分``, ``满分10分``) are different texts."""
     out: list[Finding] = []
     for key in ("description", "basis", "scoring"):
         read: list[tuple[int, str]] = []
@@ -177,7 +192,7 @@ def _near_duplicate_findings(indicators: list[Indicator], sources: dict[str, Cel
                 read.append((i, unicodedata.normalize("NFKC", text)))
         counts = Counter(t for _, t in read)
         for i, text in read:
-            alike = [t for _, t in read if t != text and fuzz.ratio(t, text) >= _SIMILAR]
+            alike = [t for _, t in read if t != text and fuzz.ratio(t, text) >= _SIMILAR and _marks_apart(t, text)]
             if not alike:
                 continue
             best = max(counts[t] for t in [*alike, text])
