@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 
+from pbextract.output.pageimages import page_images
 from pbextract.pipeline import FileResult, extract_file
 from pbextract.score import score_file
 from tests.conftest import ROOT, assert_equals_truth, expected_records
@@ -52,6 +54,26 @@ def test_damaged_scan_wrong_fields_are_flagged(results: dict[str, FileResult]) -
     assert score.accuracy >= 0.97, score.mismatches
     assert [m for m in score.mismatches if (m.project_code, m.field) not in flagged] == []
     assert got[0]["form"] == "project_target_table"
+
+
+@pytest.mark.parametrize("turn", [90, 180])
+def test_a_scan_fed_sideways_or_upside_down_is_read_turned(turn: int, tmp_path: Path) -> None:
+    """The damaged scan page as a scanner fed sideways or upside down would give it (the image
+    turned, no /Rotate): read turned upright, nearly every field right and none wrong unflagged, the
+    turn in the file's result, and the page shown to a reviewer upright."""
+    pdf = STRESS / "scan-realistic-form1.pdf"
+    turned = tmp_path / pdf.name
+    image = pdfium.PdfDocument(pdf)[0].render(scale=200 / 72, grayscale=True).to_pil()
+    image.rotate(turn, expand=True).save(turned, "PDF", resolution=200)  # counter-clockwise
+    result = extract_file(turned)
+    assert result.turned_pages == {1: turn}
+    got = [json.loads(r.model_dump_json()) for r in result.records]
+    score = score_file(expected_records(pdf), got, fold=True)
+    flagged = {(r["project_code"], f["field"]) for r in got for f in r["flags"]}
+    assert score.indicator_recall == 1.0 and score.accuracy >= 0.97, score.mismatches
+    assert [m for m in score.mismatches if (m.project_code, m.field) not in flagged] == []
+    _, shown, _ = next(page_images(turned, [1], result.turned_pages))
+    assert shown.height > shown.width  # the portrait form, upright
 
 
 def test_stress_pages_are_committed() -> None:

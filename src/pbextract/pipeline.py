@@ -20,10 +20,11 @@ from pbextract.forms.repair import not_a_project, stitch
 from pbextract.forms.validate import validate
 from pbextract.read.grid import build_grids, edge_segments, find_grids
 from pbextract.read.imagegrid import find_image_grids
-from pbextract.read.imaging import RenderedPage, prepared, rendered
+from pbextract.read.imaging import PageImage, RenderedPage, prepared, rendered, turned
 from pbextract.read.layercheck import checked_cells, deskew_chars
 from pbextract.read.ocr.engine import ModelError, OcrEngine, default_engine
 from pbextract.read.ocrcells import ocr_cells, ocr_region_lines
+from pbextract.read.orientation import UPRIGHT, best_turn, legibility
 from pbextract.read.pdfiumtext import TextLayer
 from pbextract.read.pdfopen import Document, classify, fast_pdf, iter_pages, open_pdf, read_text_page
 from pbextract.read.textlayer import read_cells, read_free_lines
@@ -46,6 +47,7 @@ class FileResult(BaseModel):
     error: str | None = None
     page_errors: list[str] = Field(default_factory=list)
     pages_without_tables: list[int] = Field(default_factory=list)  # e.g. cover, contents, or a missed table
+    turned_pages: dict[int, int] = Field(default_factory=dict)  # page -> degrees clockwise it was read turned
 
     @property
     def flags(self) -> int:
@@ -109,15 +111,27 @@ def take_image_page(pdf_path: Path, pdf_page: Any, page: Page) -> ImagePage:
 
 def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
     """The ruled tables of a scanned or OCR'd page: grid from the image, cells by OCR (or a checked
-    text layer), and the title block above each table read by OCR. Safe to run in any thread."""
+    text layer), and the title block above each table read by OCR; a page scanned sideways or upside
+    down is read turned (its text layer, if any, left aside). Safe to run in any thread."""
     page = taken.page
     img = prepared(taken.raw)
-    grids = find_image_grids(img)
     chars = deskew_chars(taken.chars, img, page.width, page.height) if taken.chars else []
+    tables = _image_tables(img, page, page.width, chars, engine)
+    share = legibility([c for t in tables for c in t.cells])
+    if share is None or share >= UPRIGHT or not (turn := best_turn(img, engine, share)):
+        return tables
+    img = turned(img, turn)
+    width = page.height if turn in (90, 270) else page.width
+    return [t.model_copy(update={"turn": turn}) for t in _image_tables(img, page, width, [], engine)]
+
+
+def _image_tables(
+    img: PageImage, page: Page, width: float, chars: list[dict[str, Any]], engine: OcrEngine
+) -> list[PageTable]:
     out: list[PageTable] = []
     top = 0.0
-    for grid in grids:
-        above = ocr_region_lines(img, (0.0, top, page.width, grid.bbox[1]), engine)
+    for grid in find_image_grids(img):
+        above = ocr_region_lines(img, (0.0, top, width, grid.bbox[1]), engine)
         cells = checked_cells(img, grid, chars, engine) if chars else ocr_cells(img, grid, engine)
         out.append(PageTable(page=page.number, grid=grid, cells=cells, above=above))
         top = grid.bbox[3]
@@ -260,6 +274,8 @@ def _finish_page(
         found = reading.result()
         if not found:
             result.pages_without_tables.append(number)
+        if found and found[0].turn:
+            result.turned_pages[number] = found[0].turn
         tables += found
     except ModelError:
         raise

@@ -100,6 +100,7 @@ class PageTable(BaseModel):
     grid: Grid
     cells: list[Cell]
     above: list[TextLine]
+    turn: int = 0  # degrees clockwise a scanned page was turned to read it (boxes are in that frame)
 
 
 class Row(BaseModel):

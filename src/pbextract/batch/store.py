@@ -42,6 +42,7 @@ class FileEntry(BaseModel):
     error: str | None = None
     page_errors: list[str] = Field(default_factory=list)
     pages_without_tables: list[int] = Field(default_factory=list)
+    turned_pages: dict[int, int] = Field(default_factory=dict, description="page -> degrees it was turned to read")
     warnings: list[str] = Field(default_factory=list)
     worker_peak_rss_mb: float = Field(default=0.0, description="the worker's peak resident memory so far")
     crops: int = 0

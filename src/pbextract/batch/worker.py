@@ -152,7 +152,7 @@ def _crops(pdf: Path, result: FileResult, task: ReadTask) -> dict[str, bytes]:
     if not task.crops or not any(r.flags for r in result.records):
         return {}
     with tempfile.TemporaryDirectory(prefix="pbextract-crops-") as tmp:
-        write_crops(pdf, result.records, Path(tmp))
+        write_crops(pdf, result.records, Path(tmp), result.turned_pages)
         return {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(Path(tmp).rglob("*.png"))}
 
 

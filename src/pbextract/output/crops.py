@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -27,8 +28,9 @@ def crop_name(flag_id: str) -> str:
     return re.sub(r"[^0-9A-Za-z._-]+", "_", flag_id.replace(":", "-")).strip("_") + ".png"
 
 
-def write_crops(pdf: Path, records: list[Record], out_dir: Path) -> int:
-    """Render each flag's cell to ``out_dir/crops/<sha16>/<flag_id>.png``; set ``flag.crop``."""
+def write_crops(pdf: Path, records: list[Record], out_dir: Path, turns: Mapping[int, int] | None = None) -> int:
+    """Render each flag's cell to ``out_dir/crops/<sha16>/<flag_id>.png``; set ``flag.crop``
+    (``turns``: the file's pages read turned, as ``FileResult.turned_pages``)."""
     by_page: dict[int, list[Flag]] = defaultdict(list)
     for record in records:
         for flag in record.flags:
@@ -39,7 +41,7 @@ def write_crops(pdf: Path, records: list[Record], out_dir: Path) -> int:
     folder = out_dir / "crops" / records[0].source_sha256[:16]
     folder.mkdir(parents=True, exist_ok=True)
     written = 0
-    for number, image, scale in page_images(pdf, sorted(by_page)):
+    for number, image, scale in page_images(pdf, sorted(by_page), turns):
         for flag in by_page[number]:
             assert flag.bbox is not None
             name = crop_name(flag.flag_id)

@@ -1,13 +1,14 @@
 """Page images for review, in the frame the bboxes were measured in.
 
 Scanned and OCR'd pages are rendered as the pipeline saw them: at the scan's own resolution,
-lighting flattened and deskewed (their cell bboxes are in that frame). Digital pages are
+lighting flattened, deskewed and turned upright where the scan was not (their cell bboxes are in
+that frame; the manifest's ``turned_pages`` says which pages were turned). Digital pages are
 rendered in colour at ``DIGITAL_DPI``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pdfplumber
@@ -21,8 +22,11 @@ from pbextract.stages import PageKind
 DIGITAL_DPI = 200
 
 
-def page_images(pdf: Path, pages: Iterable[int]) -> Iterator[tuple[int, Image.Image, float]]:
-    """(page, RGB image, pixels per PDF point) for each 1-based page asked for, in that order."""
+def page_images(
+    pdf: Path, pages: Iterable[int], turns: Mapping[int, int] | None = None
+) -> Iterator[tuple[int, Image.Image, float]]:
+    """(page, RGB image, pixels per PDF point) for each 1-based page asked for, in that order;
+    ``turns``: degrees clockwise each scanned page was turned to be read."""
     wanted = list(dict.fromkeys(pages))
     if not wanted:
         return
@@ -32,7 +36,7 @@ def page_images(pdf: Path, pages: Iterable[int]) -> Iterator[tuple[int, Image.Im
             for number in wanted:
                 page = plumb.pages[number - 1]
                 if classify(page).kind in (PageKind.SCAN, PageKind.OCR):
-                    img = page_image(pdf, page)
+                    img = page_image(pdf, page, (turns or {}).get(number, 0))
                     yield number, Image.fromarray(img.gray).convert("RGB"), img.scale
                 else:
                     scale = DIGITAL_DPI / 72.0

@@ -26,6 +26,7 @@ class PageImage(BaseModel):
     scale: float
     skew: float  # degrees the page was turned back by
     ink_level: int = 170  # grey level below which a pixel is ink
+    turn: int = 0  # degrees clockwise the scan was turned to read it upright (0, 90, 180 or 270)
 
     def to_points(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
         s = self.scale
@@ -94,9 +95,20 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
     return np.asarray(out, dtype=np.uint8)
 
 
-def page_image(pdf_path: Path, pdf_page: Any) -> PageImage:
-    """Render, flatten and deskew one page for the image path."""
-    return prepared(rendered(pdf_path, pdf_page))
+def page_image(pdf_path: Path, pdf_page: Any, turn: int = 0) -> PageImage:
+    """Render, flatten and deskew one page for the image path (turned clockwise by ``turn`` degrees)."""
+    return turned(prepared(rendered(pdf_path, pdf_page)), turn)
+
+
+_TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def turned(img: PageImage, turn: int) -> PageImage:
+    """The page image turned clockwise by a multiple of 90 degrees (a scan fed sideways or upside down)."""
+    if turn % 360 == 0:
+        return img
+    gray = np.ascontiguousarray(cv2.rotate(img.gray, _TURNS[turn % 360]))
+    return img.model_copy(update={"gray": gray, "turn": (img.turn + turn) % 360})
 
 
 class RenderedPage(BaseModel):

@@ -3,7 +3,8 @@
 A record names its PDF by the path given to ``pbextract run`` (``source_path``), which is relative
 to where that run was started: review resolves it against ``--pdf-root`` (default: the current
 folder) once, at start, and checks the file's sha256 before its first page is shown. A file that is
-missing or has other bytes is refused, never guessed at.
+missing or has other bytes is refused, never guessed at. A page the run read turned (a scan fed
+sideways or upside down; ``turned_pages`` in ``OUT/manifest.json``) is shown turned the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class PageCache:
                 given = Path(record.get("source_path") or record["source_file"])
                 path = (given if given.is_absolute() else pdf_root / given).resolve()
                 self.sources[sha] = path if path.is_file() else None
+        self.turns = _turned_pages(self.out / "manifest.json")
         self._verified: set[str] = set()
         self._lock = threading.Lock()
 
@@ -70,7 +72,7 @@ class PageCache:
                     raise SourceMissing(f"{pdf} has changed since it was extracted (sha256 differs)")
                 self._verified.add(sha256)
             folder.mkdir(parents=True, exist_ok=True)
-            _, image, scale = next(page_images(pdf, [page]))
+            _, image, scale = next(page_images(pdf, [page], self.turns.get(sha256)))
             png = folder / f"p{page}.png"
             image.save(png.with_name(png.name + ".tmp"), format="PNG")
             os.replace(png.with_name(png.name + ".tmp"), png)
@@ -78,3 +80,12 @@ class PageCache:
             meta.with_name(meta.name + ".tmp").write_text(json.dumps(info.model_dump()), encoding="utf-8")
             os.replace(meta.with_name(meta.name + ".tmp"), meta)
             return info
+
+
+def _turned_pages(manifest: Path) -> dict[str, dict[int, int]]:
+    """The pages each source PDF had read turned, by its sha256 (none known without a manifest)."""
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError):
+        return {}
+    return {f["sha256"]: {int(k): v for k, v in f.get("turned_pages", {}).items()} for f in files if f.get("sha256")}
