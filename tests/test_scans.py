@@ -48,7 +48,7 @@ def test_page_kinds(image_results: dict[str, FileResult]) -> None:
     assert image_results["mixed-ocr.pdf"].page_kinds == {PageKind.OCR.value: 5}
 
 
-@pytest.mark.parametrize("angle", [-1.7, -0.7, 0.4, 1.2])
+@pytest.mark.parametrize("angle", [-4.4, -1.7, -0.7, 0.4, 1.2, 3.6])
 def test_deskew_finds_the_rotation(angle: float) -> None:
     gray = render(SAMPLES / "yantai.pdf", 4, 150)
     assert estimate_skew(rotate(gray, -angle)) == pytest.approx(angle, abs=0.1)

@@ -11,7 +11,7 @@ import pypdfium2 as pdfium
 from pydantic import BaseModel, ConfigDict
 
 MIN_DPI, MAX_DPI, DEFAULT_DPI = 150, 300, 200
-MAX_SKEW = 2.0  # degrees
+MAX_SKEW = 5.0  # degrees a scan may be skewed (a page fed askew by hand)
 MAX_MEGAPIXELS = 150  # a page image larger than this (A0 at 300 dpi is 140) is refused, not rendered
 _INK_MIN, _INK_MAX = 140, 205  # bounds of the page's ink threshold (Otsu's, on the flattened image)
 
@@ -69,7 +69,7 @@ def _ink(gray: np.ndarray) -> np.ndarray:
 
 
 def estimate_skew(gray: np.ndarray) -> float:
-    """The page's rotation in degrees (within ±2°): the angle whose row profile of ink is sharpest."""
+    """The page's rotation in degrees (within ±5°): the angle whose row profile of ink is sharpest."""
     small = cv2.resize(gray, None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
     ink = _ink(small)
     h, w = ink.shape
