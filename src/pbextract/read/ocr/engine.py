@@ -35,7 +35,8 @@ USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on 
 RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "onnxruntime")
 # Batches recognised at once, each on one core (one-thread calls in parallel beat one many-thread call:
 # 15% on two cores); shared by every page read at once, so the last page of a file uses every core too.
-OCR_THREADS = int(os.environ.get("PBEXTRACT_OCR_THREADS") or len(os.sched_getaffinity(0)))
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+OCR_THREADS = int(os.environ.get("PBEXTRACT_OCR_THREADS") or _CORES)
 
 
 class ModelError(RuntimeError):
