@@ -128,6 +128,8 @@ def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
 def _image_tables(
     img: PageImage, page: Page, width: float, chars: list[dict[str, Any]], engine: OcrEngine
 ) -> list[PageTable]:
+    """Each table of a page image with its cells and the free text above it (``width``: the page's
+    width in points, as turned)."""
     out: list[PageTable] = []
     top = 0.0
     for grid in find_image_grids(img):

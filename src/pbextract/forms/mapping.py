@@ -27,7 +27,7 @@ from pbextract.forms.values import (
     split_code,
     to_decimal,
 )
-from pbextract.schema import Form, Indicator, Record
+from pbextract.schema import BBox, Form, Indicator, Record
 from pbextract.stages import Cell, ProjectTable, Row
 from pbextract.text import compact, join_lines
 
@@ -134,7 +134,7 @@ class _Mapper:
         self.sources: dict[str, Cell] = {}
         self.unparsed: list[str] = []
         self.repaired: list[str] = []
-        self.repaired_cells: set[tuple[int, int, int]] = set()  # (page, row, col) of OCR'd cells put right
+        self.repaired_cells: set[tuple[int, BBox]] = set()  # (page, bbox) of OCR'd cells put right
         self.headers: dict[str, Cell] = {}
         self.spanning: list[str] = []
         self.goals: list[str] = []
@@ -187,7 +187,7 @@ class _Mapper:
         fixed = ocr_year_brackets(cell.text) if cell.source == "ocr" else None
         if fixed is None:
             return cell
-        self.repaired_cells.add((cell.page, cell.row, cell.col))
+        self.repaired_cells.add((cell.page, cell.bbox))
         return cell.model_copy(update={"text": fixed, "lines": [ocr_year_brackets(t) or t for t in cell.lines]})
 
     def _is_header(self, row: Row) -> bool:
@@ -401,7 +401,7 @@ class _Mapper:
         for ind, l1, l2, name in zip(self.indicators, levels1, levels2, names, strict=True):
             ind["level1"], ind["level2"], ind["name"] = l1, l2, name
         pages = sorted({r.page for r in self.table.rows}) or self.table.pages
-        self.repaired += [p for p, c in self.sources.items() if (c.page, c.row, c.col) in self.repaired_cells]
+        self.repaired += [p for p, c in self.sources.items() if (c.page, c.bbox) in self.repaired_cells]
         record = Record(
             source_file=self.source_file,
             source_sha256=self.sha256,
