@@ -112,9 +112,9 @@ class RapidOcrEngine:
             self.name += "-openvino"
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
-        """Crops in batches of similar width (each padded as rapidocr pads it), the batches run at
-        once on ``OCR_THREADS`` cores; a line is as sure as its least sure character, so one doubtful
-        glyph does not average away."""
+        """Crops in batches of similar width (each padded as rapidocr pads it), as many batches at once
+        as the engine has ``threads``, one core each; a line is as sure as its least sure character, so
+        one doubtful glyph does not average away."""
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         batches = [[crops[i] for i in order[s : s + REC_BATCH]] for s in range(0, len(order), REC_BATCH)]
         read = [r for batch in self._batches.map(self._recognize_batch, batches) for r in batch]
