@@ -139,6 +139,18 @@ def test_a_field_the_template_always_fills_left_empty() -> None:
     assert _findings(_record([_indicator(), _indicator(name="培训次数")])) == set()
 
 
+def test_a_number_without_the_parts_its_template_prints_beside_it() -> None:
+    """A number always has its unit, and on form 2 its 符号 too: one left without them lost a
+    sub-column separator or a cell's reading."""
+    bare = _indicator(description="人数", value="300")
+    assert _findings(_form1([bare, _indicator(description="人数", value="300", unit="人")])) == {
+        ("indicators.0.unit", "missing_field"),
+    }
+    form2 = _record([_indicator(description="人数", basis="计划", scoring="5分。", value="300", unit="人")])
+    form2.form = Form.ANNUAL_TARGET
+    assert _findings(form2) == {("indicators.0.operator", "missing_field")}
+
+
 def test_a_name_cell_merged_over_three_rows() -> None:
     """Two rows may share a 三级指标 cell; three or more mean lost row separators. A name carried into
     rows whose own cells were empty counts as theirs too."""

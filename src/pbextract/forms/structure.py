@@ -36,6 +36,8 @@ _HAN = "[\u4e00-\u9fff]"
 _STRAY_MARK = re.compile(rf"(?<={_HAN})(?:[.·•・'`|](?={_HAN})|[A-Za-z](?={_HAN}|$))")
 # indicator columns each template fills in every row (so in the truth and both seeds)
 _TEMPLATE_COLUMNS = {Form.PROJECT_TARGET: ("description",), Form.ANNUAL_TARGET: ("description", "basis", "scoring")}
+# value parts each template prints beside a number (a unit on both forms, the 符号 too on form 2)
+_TEMPLATE_VALUE_PARTS = {Form.PROJECT_TARGET: ("unit",), Form.ANNUAL_TARGET: ("operator", "unit")}
 _NAME_SPAN_ROWS = 3
 _SIMILAR = 90.0  # two longer texts this similar (0-100) are meant to be the same text
 _MIN_SIMILAR_LEN = 12
@@ -166,16 +168,16 @@ def _one_name(indicators: list[Indicator], sources: dict[str, Cell], a: int, b: 
 
 
 def _template_gaps(record: Record) -> list[Finding]:
-    """Indicator fields left empty in a column the record's template always fills (a lost column
-    header or separator, or a cell not read): 绩效指标描述 on both forms, 依据 and 评分标准 on form 2."""
+    """Indicator fields left empty where the record's template always fills them (a lost column
+    header or separator, or a cell not read): 绩效指标描述 on both forms, 依据 and 评分标准 on form 2;
+    beside a number, its unit on both forms and its 符号 on form 2."""
     if record.form is None:
         return []
-    return [
-        (f"indicators.{i}.{key}", "missing_field")
-        for i, ind in enumerate(record.indicators)
-        for key in _TEMPLATE_COLUMNS[record.form]
-        if getattr(ind, key) is None
-    ]
+    out: list[Finding] = []
+    for i, ind in enumerate(record.indicators):
+        keys = _TEMPLATE_COLUMNS[record.form] + (_TEMPLATE_VALUE_PARTS[record.form] if ind.value is not None else ())
+        out += [(f"indicators.{i}.{key}", "missing_field") for key in keys if getattr(ind, key) is None]
+    return out
 
 
 def _near_duplicate_findings(indicators: list[Indicator], sources: dict[str, Cell]) -> list[Finding]:
