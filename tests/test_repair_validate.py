@@ -147,6 +147,12 @@ def test_clean_record_has_no_flags() -> None:
     assert _reasons(_record(plan_jun=Decimal(50), plan_dec=Decimal(100))) == set()
 
 
+def test_a_plan_without_its_year_end_month_is_incomplete() -> None:
+    """Both templates plan the 12月底 amount whenever they plan any month: one lost is flagged."""
+    assert _reasons(_record(plan_jun=Decimal(50))) == {("plan_dec", "missing_field")}
+    assert _reasons(_record(plan_jun=Decimal(50), form=None)) == {("form", "unknown_form")}
+
+
 def test_domain_checks_flag_fields() -> None:
     reasons = _reasons(
         _record(
@@ -190,14 +196,14 @@ def _value_reasons(source: str, **value: object) -> set[tuple[str, str]]:
 
 
 def test_doubtful_values_read_by_ocr_are_flagged() -> None:
-    assert _value_reasons("ocr", operator="<", value=Decimal(5)) == {
+    assert _value_reasons("ocr", operator="<", value=Decimal(5), unit="元") == {
         ("indicators.0.operator", "ocr_confusable_operator")
     }
     assert _value_reasons("ocr") == {
         (f"indicators.0.{part}", "empty_value") for part in ("operator", "value", "unit", "value_text")
     }
-    assert _value_reasons("ocr", operator="≤", value=Decimal(5)) == set()
-    assert _value_reasons("text_layer", operator="<", value=Decimal(5)) == set()
+    assert _value_reasons("ocr", operator="≤", value=Decimal(5), unit="元") == set()
+    assert _value_reasons("text_layer", operator="<", value=Decimal(5), unit="元") == set()
     assert _value_reasons("text_layer") == set()  # a value printed empty is no doubt on a digital page
 
 
@@ -251,7 +257,15 @@ def test_a_doubtful_reading_is_confirmed_by_a_sure_reading_of_the_same_text() ->
     basis = "根据年度工作计划"
     indicators = [
         Indicator.model_validate(
-            {"level1": "产出指标", "level2": "数量指标", "name": n, "description": n, "basis": basis, "value": 1}
+            {
+                "level1": "产出指标",
+                "level2": "数量指标",
+                "name": n,
+                "description": n,
+                "basis": basis,
+                "value": 1,
+                "unit": "人",
+            }
         )
         for n in ("培训人数", "培训场次")
     ]
@@ -271,7 +285,14 @@ def test_a_doubtful_reading_is_confirmed_by_a_sure_reading_of_the_same_text() ->
 
 def test_a_doubtful_level_name_of_the_vocabulary_that_fits_is_not_flagged() -> None:
     def reasons(level1: str, level2: str) -> set[tuple[str, str]]:
-        ind = {"level1": level1, "level2": level2, "name": "培训人数", "description": "培训人数", "value": 1}
+        ind = {
+            "level1": level1,
+            "level2": level2,
+            "name": "培训人数",
+            "description": "培训人数",
+            "value": 1,
+            "unit": "人",
+        }
         sources = {}
         for col, key in enumerate(("level1", "level2")):
             box = (60.0 * col, 0.0, 60.0 * col + 60, 20.0)
