@@ -83,6 +83,22 @@ def test_dots_that_belong_are_not_stray() -> None:
     assert _findings(_record([_indicator(description="消火.栓")]), source="text_layer") == set()
 
 
+def test_brackets_that_do_not_pair() -> None:
+    """A 依据 that lost its first line (``…的通知》``), or a bracket misread in another style: every
+    bracket of the truth pairs, widths folded (``（…)`` pairs)."""
+    record = _record(
+        [
+            _indicator(basis="资金预算指标(第一批)的通知》", description="依据(2021〕5号"),
+            _indicator(basis="《关于下达资金的通知》（烟财〔2021〕5号)", description="【重点】项目[一期]"),
+        ]
+    )
+    assert _findings(record) == {
+        ("indicators.0.basis", "unpaired_bracket"),
+        ("indicators.0.description", "unpaired_bracket"),
+    }
+    assert _findings(_record([_indicator(basis="的通知》")]), source="text_layer") == set()
+
+
 def test_edge_punctuation_two_items_and_header_words() -> None:
     record = _record(
         department_name="聊城市农业农村局..",

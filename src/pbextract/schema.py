@@ -45,6 +45,7 @@ Reason = Literal[
     "header_text_in_body",
     "edge_punctuation",
     "stray_mark",
+    "unpaired_bracket",
     "two_items_in_cell",
     "value_part_kind",
     "level_span_conflict",

@@ -29,6 +29,7 @@ _TRAILING_MARKS = _LEADING_MARKS | set("“‘《（(【")
 _LABEL_FIELDS = ("level1", "level2", "name", "unit")  # short labels: no punctuation at either end
 _LABEL_LEN = 16
 _NAME_FIELDS = ("project_name", "department_name", "unit_name")
+_BRACKET_PAIRS = (("(", ")"), ("《", "》"), ("〔", "〕"), ("【", "】"), ("[", "]"))  # as NFKC folds them: （） is ()
 _TEXT_FIELDS = ("level1", "level2", "name", "description", "value_text", "basis", "scoring")
 _OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
 _HAN = "[\u4e00-\u9fff]"
@@ -48,7 +49,7 @@ def structure_findings(record: Record, sources: dict[str, Cell]) -> list[Finding
     out: list[Finding] = []
     for i, ind in enumerate(record.indicators):
         out += _indicator_findings(i, ind)
-    out += _stray_mark_findings(record, sources)
+    out += _ocr_text_findings(record, sources)
     out += [(key, "edge_punctuation") for key in _NAME_FIELDS if _marked_edge(getattr(record, key))]
     out += _level_span_findings(record.indicators, sources)
     out += _name_span_findings(record.indicators, sources)
@@ -81,17 +82,29 @@ def _marked_edge(name: str | None) -> bool:
     return bool(text) and (text[0] in _LEADING_MARKS or text[-1] in _TRAILING_MARKS)
 
 
-def _stray_mark_findings(record: Record, sources: dict[str, Cell]) -> list[Finding]:
+def _ocr_text_findings(record: Record, sources: dict[str, Cell]) -> list[Finding]:
     """OCR'd texts with a dot-like mark between two Chinese characters (``消火.栓``, ``年底·全市``), or a
     lone Latin letter after one (``部分支i``): Chinese prose puts neither there, but a speck inside a
-    line reads as a mark, and a glyph clipped at a cell's side as a letter."""
+    line reads as a mark, and a glyph clipped at a cell's side as a letter. And OCR'd texts whose
+    brackets do not pair (``资金预算指标(第一批)的通知》``: a line lost; ``（2021〕``: a bracket
+    misread): in the truth's 7,019 texts, every bracket pairs."""
     data = record.model_dump()
     out: list[Finding] = []
     for path, cell in sources.items():
         value = value_at(data, path)
-        if cell.source == "ocr" and isinstance(value, str) and _STRAY_MARK.search(compact(value)):
+        if cell.source != "ocr" or not isinstance(value, str):
+            continue
+        if _STRAY_MARK.search(compact(value)):
             out.append((path, "stray_mark"))
+        if _unpaired(value):
+            out.append((path, "unpaired_bracket"))
     return out
+
+
+def _unpaired(text: str) -> bool:
+    """Whether some kind of bracket opens and closes a different number of times (widths folded)."""
+    folded = unicodedata.normalize("NFKC", text)
+    return any(folded.count(opening) != folded.count(closing) for opening, closing in _BRACKET_PAIRS)
 
 
 def _marks_apart(a: str, b: str) -> bool:
