@@ -320,13 +320,13 @@ class _Mapper:
             return False
         if any(_WORD.search(c.text) for label in (Label.LEVEL3, Label.VALUE) for c in by_col.get(label, [])):
             return False  # a name or value of its own (a speck read as "." is neither)
-        previous = self.indicators[-1]
+        previous, i = self.indicators[-1], len(self.indicators) - 1
         for key, label in _INDICATOR_TEXT:
-            rest = "".join(
-                c.text for c, start in zip(row.cells, row.starts, strict=True) if start and c in by_col.get(label, [])
-            )
+            cells = [c for c, start in zip(row.cells, row.starts, strict=True) if start and c in by_col.get(label, [])]
+            rest = "".join(c.text for c in cells)
             if rest and key not in ("level1", "level2"):
                 previous[key] = join_lines([previous[key] or "", rest])
+                self.sources.setdefault(f"indicators.{i}.{key}", cells[0])  # all of it, if nothing before the break
         return True
 
     def _header_of(self, path: str, label: Label, page: int) -> None:
