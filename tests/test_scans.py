@@ -18,8 +18,8 @@ from pbextract.read.grid import find_grids
 from pbextract.read.imagegrid import find_image_grids
 from pbextract.read.imaging import PageImage, estimate_skew, page_image, render, rotate
 from pbextract.read.layercheck import LAYER_CONFIDENCE, checked_cells
-from pbextract.read.ocr.ctc import FoldedDecoder
-from pbextract.read.ocr.engine import OcrEngine, RapidOcrEngine, Recognised, model_files
+from pbextract.read.ocr.ctc import Decoded, FoldedDecoder
+from pbextract.read.ocr.engine import OcrEngine, RapidOcrEngine, Recognised, Strip, model_files
 from pbextract.read.ocrcells import ocr_cells
 from pbextract.read.textlayer import read_cells
 from pbextract.schema import Flag
@@ -168,14 +168,38 @@ def test_width_twins_share_their_probability() -> None:
     alphabet = ["blank", ",", "，", ".", "5", "５", "分"]
     decoder = FoldedDecoder(alphabet)
     # a comma split between its widths is a sure comma, printed in the likelier width
-    text, sure, _ = decoder.decode(_steps(alphabet, {"5": 0.9}, {",": 0.35, "，": 0.4, ".": 0.25}, {"分": 0.97}))
-    assert text == "5，分" and sure == pytest.approx([0.9, 0.75, 0.97])
+    read = decoder.decode(_steps(alphabet, {"5": 0.9}, {",": 0.35, "，": 0.4, ".": 0.25}, {"分": 0.97}))
+    assert read.text == "5，分" and read.sure == pytest.approx([0.9, 0.75, 0.97])
     # one character over two steps in alternating widths is one character; blanks separate repeats
-    text, _, _ = decoder.decode(_steps(alphabet, {"5": 0.9}, {"５": 0.9}, {}, {"5": 0.9}))
-    assert text == "55"
+    assert decoder.decode(_steps(alphabet, {"5": 0.9}, {"５": 0.9}, {}, {"5": 0.9})).text == "55"
     # a real doubt between two characters stays a doubt
-    text, sure, _ = decoder.decode(_steps(alphabet, {",": 0.55, ".": 0.45}))
-    assert text == "," and sure == pytest.approx([0.55])
+    read = decoder.decode(_steps(alphabet, {",": 0.55, ".": 0.45}))
+    assert read.text == "," and read.sure == pytest.approx([0.55])
+
+
+def test_a_character_that_narrowly_lost_to_the_blank_is_a_doubt() -> None:
+    """``3月底`` read ``3底``, 月 at 0.39 against the blank's 0.49: the line is in doubt at that step;
+    a glyph's tail (the character read beside it) and a lost space are not."""
+    alphabet = ["blank", "3", "月", "底", " "]
+    decoder = FoldedDecoder(alphabet)
+    read = decoder.decode(_steps(alphabet, {"3": 0.99}, {"月": 0.39}, {"底": 0.99}))
+    assert read.text == "3底" and [t for t, _ in read.dropped] == [1]
+    assert read.dropped[0][1] == pytest.approx(0.61)
+    assert decoder.decode(_steps(alphabet, {"3": 0.99}, {"3": 0.4}, {"底": 0.99})).dropped == []
+    assert decoder.decode(_steps(alphabet, {"3": 0.99}, {" ": 0.45}, {"底": 0.99})).dropped == []
+
+
+def test_a_strip_of_short_lines_is_split_back_into_its_lines() -> None:
+    """Two lines read side by side (input columns 0-100 and 132-232, 8 columns a step): each gets the
+    characters read over it, one read in the gap goes to the nearer line, a space in the gap to none,
+    and a near-dropped character's doubt to the line it lies on."""
+    strip = Strip(np.zeros((3, 48, 232), dtype=np.float32), [(0, 0, 100), (1, 132, 100)])
+    read = Decoded("3底 %6", [0.99, 0.98, 0.6, 0.97, 0.4], [1, 13, 15, 18, 26], [(4, 0.55)])
+    lines = strip.split(read, 8.0)
+    assert [lines[0].text, lines[1].text] == ["3底", "%6"]
+    assert lines[0].score == pytest.approx(0.55) and lines[0].dropped == pytest.approx(0.55)
+    assert lines[1].chars == pytest.approx([0.97, 0.4]) and lines[1].score == pytest.approx(0.4)
+    assert lines[1].at[0] == pytest.approx((18.5 * 8 - 132) / 100)
 
 
 def test_a_wrapped_full_stop_is_told_from_a_speck_by_its_ring() -> None:

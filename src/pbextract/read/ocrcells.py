@@ -400,7 +400,7 @@ def _barred_chevron(crop: np.ndarray, read: Recognised, img: PageImage) -> Recog
     if len(chars) != len(read.text):
         return Recognised(text=text, score=min(read.score, _SHAPE_SCORE))
     chars[lead] = max(chars[lead], _SHAPE_SCORE)
-    return Recognised(text=text, score=min(chars), chars=chars)
+    return Recognised(text=text, score=min(*chars, read.dropped), chars=chars, dropped=read.dropped)
 
 
 def ocr_region_lines(img: PageImage, region: BBox, engine: OcrEngine) -> list[TextLine]:
