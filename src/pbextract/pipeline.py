@@ -118,7 +118,7 @@ def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
     chars = deskew_chars(taken.chars, img, page.width, page.height) if taken.chars else []
     tables = _image_tables(img, page, page.width, chars, engine)
     share = legibility([c for t in tables for c in t.cells])
-    if share is None or share >= UPRIGHT or not (turn := best_turn(img, engine, share)):
+    if share is None or share >= UPRIGHT or not (turn := best_turn(img, engine)):
         return tables
     img = turned(img, turn)
     width = page.height if turn in (90, 270) else page.width

@@ -3,8 +3,9 @@
 Read upright, a page's cells come out sure almost everywhere (over 95% on the samples, 76-89% on
 150 dpi scans, but only 31% on the harshest stress scans); read 180 degrees off, 0-21% of them; 90
 degrees off, 33-63% (a sideways column of digits reads sure). Where fewer than 75% are sure, the
-first lines of a sample of cells are read at the other quarter turns, and the page is read at the
-first turn that makes 90% of them sure, else at the one that makes clearly more of them sure.
+first lines of a sample of cells are read as the page lies and at the other quarter turns, and the
+page is read at the first turn that makes 90% of them sure and clearly more than as it lies, else at
+the one that makes clearly more of them sure.
 """
 
 from __future__ import annotations
@@ -32,16 +33,19 @@ def legibility(cells: list[Cell]) -> float | None:
     return sum(c.confidence >= SURE for c in filled) / len(filled)
 
 
-def best_turn(img: PageImage, engine: OcrEngine, upright: float) -> int:
-    """The quarter turn (0, 90, 180 or 270) at which the page reads best, from a sample of lines: the
-    first that reads legibly, else the best that reads clearly better than upright. A page that
-    reads half legibly upright is not upside down."""
+def best_turn(img: PageImage, engine: OcrEngine) -> int:
+    """The quarter turn (0, 90, 180 or 270) at which the page reads best, from a sample of lines read
+    as the page lies and turned: the first turn that reads legibly and clearly better than the page as
+    it lies, else the best that reads clearly better. A page whose sample reads half legibly as it
+    lies is not upside down (a sideways line cut glyph by glyph can read sure, so turned readings are
+    weighed against the page's own sample, never against its cells)."""
+    upright = _sample_legibility(img, engine) or 0.0
     best, best_share = 0, max(0.5, upright + MARGIN)
     for turn in TURNS if upright < 0.5 else (90, 270):
         share = _sample_legibility(turned(img, turn), engine)
-        if share is not None and share >= LEGIBLE:
-            return turn
         if share is not None and share >= best_share:
+            if share >= LEGIBLE:
+                return turn
             best, best_share = turn, share
     return best
 
