@@ -129,6 +129,7 @@ def _record(**kw: object) -> Record:
         project_code="37150022P99001810047B",
         project_name="测试",
         budget_total=Decimal("100"),
+        plan_dec=Decimal("100"),
         indicators=[
             Indicator(
                 level1="产出指标", level2="数量指标", name="人数", description="人数", value=Decimal(3), unit="个"
@@ -148,9 +149,10 @@ def test_clean_record_has_no_flags() -> None:
 
 
 def test_a_plan_without_its_year_end_month_is_incomplete() -> None:
-    """Both templates plan the 12月底 amount whenever they plan any month: one lost is flagged."""
-    assert _reasons(_record(plan_jun=Decimal(50))) == {("plan_dec", "missing_field")}
-    assert _reasons(_record(plan_jun=Decimal(50), form=None)) == {("form", "unknown_form")}
+    """Both templates always plan the 12月底 amount: one lost is flagged, with or without other months."""
+    assert _reasons(_record(plan_jun=Decimal(50), plan_dec=None)) == {("plan_dec", "missing_field")}
+    assert _reasons(_record(plan_dec=None)) == {("plan_dec", "missing_field")}
+    assert _reasons(_record(plan_dec=None, form=None)) == {("form", "unknown_form")}
 
 
 def test_domain_checks_flag_fields() -> None:
@@ -310,3 +312,24 @@ def test_a_doubtful_level_name_of_the_vocabulary_that_fits_is_not_flagged() -> N
         ("indicators.0.level1", "unknown_level"),
         ("indicators.0.level2", "low_ocr_confidence"),
     }
+
+
+def test_a_misread_month_or_level_header_is_known_by_its_place() -> None:
+    """``3月底`` read ``3底`` and ``一级指标`` read ``二级指标``: the templates print the four months
+    and the three levels in order, so the amount and the level names still land in their fields; a
+    goal's ``目标1`` read ``自标1`` is still its label."""
+    rows = [list(r) for r in FIRST]
+    rows[2] = ["资金支出计划", "3底", "6月底", "10月底", "12月底"]
+    rows[4] = ["绩效目标", "自标1完成任务", "", "", ""]
+    rows[5] = ["二级指标", "二级指标", "三级指标", "绩效指标描述", "指标值"]
+    (project,), _ = stitch([_table(1, rows, spans={(6, 0): 2, (6, 1): 2})])
+    record = map_table(project, "x.pdf", "0" * 64).record
+    assert (record.plan_mar, record.plan_oct, record.plan_dec) == (
+        Decimal("10.00"),
+        Decimal("80.00"),
+        Decimal("100.00"),
+    )
+    assert [(i.level1, i.level2, i.name) for i in record.indicators] == [
+        ("产出指标", "数量指标", "培训人数"),
+        ("产出指标", "数量指标", "培训场次"),
+    ]

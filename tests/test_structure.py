@@ -106,6 +106,7 @@ def test_edge_punctuation_two_items_and_header_words() -> None:
             _indicator(level2="质量指标•", name="。绿化带保洁面积"),
             _indicator(name="5.培训人数6.培训次数"),
             _indicator(level1="一级指标产出指标"),
+            _indicator(value_text="提升："),
         ],
     )
     assert _findings(record) == {
@@ -114,6 +115,7 @@ def test_edge_punctuation_two_items_and_header_words() -> None:
         ("indicators.0.name", "edge_punctuation"),
         ("indicators.1.name", "two_items_in_cell"),
         ("indicators.2.level1", "header_text_in_body"),
+        ("indicators.3.value_text", "edge_punctuation"),
     }
 
 

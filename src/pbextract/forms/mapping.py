@@ -32,7 +32,7 @@ from pbextract.stages import Cell, ProjectTable, Row
 from pbextract.text import compact, join_lines
 
 _WORD = re.compile(r"\w")
-_GOAL_LABEL = re.compile(r"^目标\s*\d+\s*[:：.、]?\s*")
+_GOAL_LABEL = re.compile(r"^[目自日]标\s*\d+\s*[:：.、]?\s*")  # 目标N (OCR reads 目 as 自 or 日 on a poor scan)
 _MONTHS = (Label.PLAN_MAR, Label.PLAN_JUN, Label.PLAN_OCT, Label.PLAN_DEC)
 _AMOUNTS = {
     Label.BUDGET_TOTAL: "budget_total",
@@ -49,6 +49,7 @@ _INDICATOR_COLUMNS = (
     Label.SCORING,
 )
 _VALUE_PARTS = (Label.VALUE_OP, Label.VALUE_NUM, Label.VALUE_UNIT)
+_LEVELS = (Label.LEVEL1, Label.LEVEL2, Label.LEVEL3)
 _INDICATOR_TEXT = (  # indicator fields that take their column's text as printed
     ("level1", Label.LEVEL1),
     ("level2", Label.LEVEL2),
@@ -86,6 +87,30 @@ class Mapped(BaseModel):
 
 def _width(span: tuple[float, float]) -> float:
     return span[1] - span[0]
+
+
+def _header_labels(cells: list[Cell]) -> list[Label | None]:
+    """The labels of an indicator header row's cells, a misread level (``一级指标`` read ``二级指标``)
+    known by its place: three level headers are 一级, 二级 and 三级 from left to right."""
+    labels = [match_label(c.text) for c in cells]
+    levels = [i for i, label in enumerate(labels) if label in _LEVELS]
+    if len(levels) == len(_LEVELS):
+        for i, level in zip(sorted(levels, key=lambda i: cells[i].bbox[0]), _LEVELS, strict=True):
+            labels[i] = level
+    return labels
+
+
+def _months_in_order(cells: list[Cell], labels: list[Label | None]) -> list[Label | None]:
+    """The plan header's month labels, one misread (``3底``) known by its place: both templates print
+    the four months in order, so four printed headers whose read labels sit in their own places are
+    the four months."""
+    printed = [i for i, c in enumerate(cells) if c.text]
+    if len(printed) != len(_MONTHS) or any(labels[i] not in (None, m) for i, m in zip(printed, _MONTHS, strict=True)):
+        return labels
+    out = list(labels)
+    for i, month in zip(printed, _MONTHS, strict=True):
+        out[i] = month
+    return out
 
 
 def _overlap(a: Cell, x0: float, x1: float) -> float:
@@ -199,13 +224,11 @@ class _Mapper:
 
     def _header(self, row: Row) -> None:
         """A header row starts the indicator columns afresh; its second row (符号/值/单位) refines them."""
-        fresh = any(
-            start and match_label(c.text) == Label.LEVEL1 for c, start in zip(row.cells, row.starts, strict=True)
-        )
+        labels = _header_labels(row.cells)
+        fresh = any(start and label == Label.LEVEL1 for label, start in zip(labels, row.starts, strict=True))
         if self.columns is None or fresh:
             self.columns = _Columns()
-        for cell in row.cells:
-            label = match_label(cell.text)
+        for cell, label in zip(row.cells, labels, strict=True):
             if label in _INDICATOR_COLUMNS or label in _VALUE_PARTS:
                 self.columns.add(label, cell)
                 self.wordings.add(label_wording(cell.text) or "")
@@ -262,7 +285,7 @@ class _Mapper:
 
     def _plan_row(self, cells: list[Cell], labels: list[Label | None]) -> None:
         if any(label in _MONTHS for label in labels):
-            for cell, label in zip(cells, labels, strict=True):
+            for cell, label in zip(cells, _months_in_order(cells, labels), strict=True):
                 if label in _MONTHS:
                     self.months[label] = (cell.bbox[0], cell.bbox[2])
             return

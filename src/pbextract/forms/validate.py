@@ -93,7 +93,7 @@ def _value_parts(path: str) -> list[str]:
 def _budget_checks(m: Mapped, r: Record) -> list[Flag]:
     flags: list[Flag] = []
     plans: list[tuple[str, Decimal]] = [(p, v) for p in _PLANS if (v := getattr(r, p)) is not None]
-    if r.form is not None and plans and r.plan_dec is None:  # every plan of both templates gives 12月底
+    if r.form is not None and r.plan_dec is None:  # both templates always print a 12月底 amount
         flags.append(_flag(m, "plan_dec", "missing_field", 0.0))
     for (_, a), (path, b) in itertools.pairwise(plans):
         if b < a:
