@@ -72,7 +72,7 @@ def test_damaged_scan_wrong_fields_are_flagged(results: dict[str, FileResult]) -
     _read_well(results[DAMAGED_SCAN.name])
 
 
-@pytest.mark.parametrize("turn", [90, 180])
+@pytest.mark.parametrize("turn", [90, 180, 270])
 def test_a_scan_fed_sideways_or_upside_down_is_read_turned(turn: int, tmp_path: Path) -> None:
     """The damaged scan page as a scanner fed sideways or upside down would give it (the image
     turned, no /Rotate): read turned upright, nearly every field right and none wrong unflagged, the

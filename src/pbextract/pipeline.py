@@ -15,6 +15,7 @@ from pdfplumber.utils.text import dedupe_chars
 from pydantic import BaseModel, ConfigDict, Field
 
 from pbextract.errors import InputError
+from pbextract.forms.labels import LEVEL1, LEVEL2, match_label
 from pbextract.forms.mapping import map_table
 from pbextract.forms.repair import not_a_project, stitch
 from pbextract.forms.validate import validate
@@ -29,7 +30,8 @@ from pbextract.read.pdfiumtext import TextLayer
 from pbextract.read.pdfopen import Document, classify, fast_pdf, iter_pages, open_pdf, read_text_page
 from pbextract.read.textlayer import read_cells, read_free_lines
 from pbextract.schema import Flag, Record
-from pbextract.stages import Page, PageKind, PageTable
+from pbextract.stages import Cell, Page, PageKind, PageTable
+from pbextract.text import compact
 
 
 class FileResult(BaseModel):
@@ -117,12 +119,20 @@ def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
     img = prepared(taken.raw)
     chars = deskew_chars(taken.chars, img, page.width, page.height) if taken.chars else []
     tables = _image_tables(img, page, page.width, chars, engine)
-    share = legibility([c for t in tables for c in t.cells])
-    if share is None or share >= UPRIGHT or not (turn := best_turn(img, engine)):
+    if not _may_lie_turned([c for t in tables for c in t.cells]) or not (turn := best_turn(img, engine)):
         return tables
     img = turned(img, turn)
     width = page.height if turn in (90, 270) else page.width
     return [t.model_copy(update={"turn": turn}) for t in _image_tables(img, page, width, [], engine)]
+
+
+def _may_lie_turned(cells: list[Cell]) -> bool:
+    """Whether a page's cells leave its orientation in doubt: few read sure, or none reads as a label
+    or level name of the forms (a page read sideways gives its glyphs one by one, often sure)."""
+    share = legibility(cells)
+    if share is None:
+        return False
+    return share < UPRIGHT or not any(match_label(c.text) or compact(c.text) in LEVEL1 | LEVEL2 for c in cells)
 
 
 def _image_tables(
