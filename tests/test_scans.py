@@ -220,6 +220,23 @@ def test_a_wrapped_full_stop_is_told_from_a_speck_by_its_ring() -> None:
     assert not _ring(band((8, 1)), em=10)  # too big beside the text
 
 
+def test_a_ring_apart_from_the_text_is_a_full_stop_and_a_solid_dot_a_doubt() -> None:
+    """A small dot half a glyph or more after a line's text may be a centred 。 or a speck: a ring
+    is a 。 (the line stays sure), a solid dot leaves the line in doubt."""
+    from pbextract.read.ocrcells import _trim_specks
+
+    def line(stroke: int) -> np.ndarray:
+        ink = np.zeros((24, 120), np.uint8)
+        for x in (2, 26, 50):  # three glyphs, 20 pixels square
+            cv2.rectangle(ink, (x, 2), (x + 19, 21), 1, 2)
+        cv2.circle(ink, (86, 12), 3, 1, stroke)  # 13 pixels after the last glyph
+        return ink
+
+    ring, solid = _trim_specks(line(1), 200 / 72), _trim_specks(line(-1), 200 / 72)
+    assert ring[0] is not None and ring[0][3] == 90 and ring[1] is False  # the 。 kept in the crop
+    assert solid[0] is not None and solid[0][3] == 90 and solid[1] is True
+
+
 def _ruled_page(faded: int) -> PageImage:
     """A 300 dpi page with a 2-by-2 table whose middle vertical rule fades to grey level ``faded``
     over the lower row, as on a worn scan."""

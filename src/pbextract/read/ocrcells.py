@@ -180,8 +180,14 @@ def _trim_specks(
         blobs.pop(0)
     while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
         blobs.pop()
-    # a dot kept half a glyph or more from the text may be a centred 。 or a speck
-    doubtful = len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= 0.5 * em
+    # a dot kept half a glyph or more from the text may be a centred 。 or a speck; a small ring is a 。
+    last = blobs[-1]
+    doubtful = (
+        len(blobs) > 1
+        and small(last)
+        and last[0] - blobs[-2][1] >= 0.5 * em
+        and not _ring(ink[last[2] : last[3], last[0] : last[1]], em)
+    )
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
 
