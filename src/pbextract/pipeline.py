@@ -126,13 +126,16 @@ def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
     return [t.model_copy(update={"turn": turn}) for t in _image_tables(img, page, width, [], engine)]
 
 
+_LEVEL_NAMES = LEVEL1 | LEVEL2
+
+
 def _may_lie_turned(cells: list[Cell]) -> bool:
     """Whether a page's cells leave its orientation in doubt: few read sure, or none reads as a label
     or level name of the forms (a page read sideways gives its glyphs one by one, often sure)."""
     share = legibility(cells)
     if share is None:
         return False
-    return share < UPRIGHT or not any(match_label(c.text) or compact(c.text) in LEVEL1 | LEVEL2 for c in cells)
+    return share < UPRIGHT or not any(match_label(c.text) or compact(c.text) in _LEVEL_NAMES for c in cells)
 
 
 def _image_tables(
