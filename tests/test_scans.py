@@ -222,19 +222,21 @@ def test_a_wrapped_full_stop_is_told_from_a_speck_by_its_ring() -> None:
 
 def test_a_ring_apart_from_the_text_is_a_full_stop_and_a_solid_dot_a_doubt() -> None:
     """A small dot half a glyph or more after a line's text may be a centred 。 or a speck: a ring
-    is a 。 (the line stays sure), a solid dot leaves the line in doubt."""
+    is a 。 (the line stays sure), a solid dot leaves the line in doubt, and one at the top of the
+    line (where no 。 or ，sits) is a speck, left out of the crop."""
     from pbextract.read.ocrcells import _trim_specks
 
-    def line(stroke: int) -> np.ndarray:
+    def line(stroke: int, y: int = 12) -> np.ndarray:
         ink = np.zeros((24, 120), np.uint8)
         for x in (2, 26, 50):  # three glyphs, 20 pixels square
             cv2.rectangle(ink, (x, 2), (x + 19, 21), 1, 2)
-        cv2.circle(ink, (86, 12), 3, 1, stroke)  # 13 pixels after the last glyph
+        cv2.circle(ink, (86, y), 3, 1, stroke)  # 13 pixels after the last glyph
         return ink
 
-    ring, solid = _trim_specks(line(1), 200 / 72), _trim_specks(line(-1), 200 / 72)
+    ring, solid, high = (_trim_specks(line(stroke, y), 200 / 72) for stroke, y in ((1, 12), (-1, 12), (-1, 4)))
     assert ring[0] is not None and ring[0][3] == 90 and ring[1] is False  # the 。 kept in the crop
     assert solid[0] is not None and solid[0][3] == 90 and solid[1] is True
+    assert high[0] is not None and high[0][3] == 71 and high[1] is False
 
 
 def _ruled_page(faded: int) -> PageImage:

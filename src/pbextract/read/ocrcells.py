@@ -178,8 +178,8 @@ def _trim_specks(
         if blobs[1][0] - blobs[0][1] < 0.3 * em and not low(blobs[0]):
             break
         blobs.pop(0)
-    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= em:
-        blobs.pop()
+    while len(blobs) > 1 and small(blobs[-1]) and blobs[-1][0] - blobs[-2][1] >= (em if low(blobs[-1]) else 0.5 * em):
+        blobs.pop()  # far off, or half a glyph off and high (a 。 or ，sits low or centred; a ” sits close)
     # a dot kept half a glyph or more from the text may be a centred 。 or a speck; a small ring is a 。
     last = blobs[-1]
     doubtful = (
