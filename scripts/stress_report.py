@@ -80,6 +80,7 @@ class FileScore:
     wrong: set[Key]
     flagged: set[Key]
     misses: list[tuple[bool, Mismatch]]  # each wrong field (folded for image kinds) and whether it is flagged
+    alarms: list[str]  # each flag on a right field: code, field, reason and the text read
     extra: int = 0  # extracted records paired with no expected one
     error: str | None = None
 
@@ -93,6 +94,7 @@ def score_pdf(pdf: Path) -> FileScore:
     wrong: set[Key] = set()
     flagged: set[Key] = set()
     misses: list[tuple[int, Mismatch]] = []
+    alarms: list[tuple[Key, dict[str, Any]]] = []
     paired = pair(expected, got)
     for i, (exp, match) in enumerate(zip(expected, paired, strict=True)):
         s, f = score_record(exp, match, fold=False), score_record(exp, match, fold=True)
@@ -101,8 +103,14 @@ def score_pdf(pdf: Path) -> FileScore:
         misses += [(i, m) for m in (s if kind == "digital" else f).mismatches]
         wrong |= {(i, m.field) for m in (s if kind == "digital" else f).mismatches}
         flagged |= {(i, fl["field"]) for fl in (match or {}).get("flags", [])}
+        alarms += [((i, fl["field"]), fl) for fl in (match or {}).get("flags", [])]
     extra = len(got) - len({id(m) for m in paired if m is not None})
     marked = [((i, m.field) in flagged, m) for i, m in misses]
+    false_alarms = [
+        f"{expected[i].get('project_code')} {fl['field']} {fl['reason']} {fl['confidence']:.2f}: {fl['text']!r}"
+        for (i, name), fl in alarms
+        if (i, name) not in wrong
+    ]
     return FileScore(
         pdf,
         renderer,
@@ -115,6 +123,7 @@ def score_pdf(pdf: Path) -> FileScore:
         wrong,
         flagged,
         marked,
+        false_alarms,
         extra,
         result.error,
     )
@@ -182,6 +191,7 @@ def main() -> None:
     ap.add_argument("--match", default="*.pdf", help="only PDFs whose name matches this pattern")
     ap.add_argument("--jobs", type=int, default=1, help="PDFs extracted at once (OCR already uses every core)")
     ap.add_argument("--mismatches", type=int, default=0, help="print up to N wrong fields per PDF")
+    ap.add_argument("--alarms", type=int, default=0, help="print up to N flags on right fields per PDF")
     args = ap.parse_args()
     pdfs = find(args.dirs, args.match)
     rows: dict[tuple[str, str, str], Row] = {}
@@ -201,6 +211,8 @@ def main() -> None:
             for is_flagged, m in f.misses[: args.mismatches]:
                 mark = "flagged" if is_flagged else "NOT FLAGGED"
                 print(f"    {mark:11} {m.project_code} {m.field}: expected {m.expected!r} got {m.got!r}")
+            for alarm in f.alarms[: args.alarms]:
+                print(f"    {'alarm':11} {alarm}")
     print()
     print(HEADER)
     for label in sorted(rows, key=lambda k: (k[0], LEVEL_ORDER.get(k[1], 9), KIND_ORDER.get(k[2], 9))):

@@ -34,7 +34,7 @@ STRIP_WIDTH, STRIP_GAP = 1280, 32  # input pixels: a strip of short lines at mos
 RECHECK = 0.9  # a line read less sure than this among others is read again alone
 USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on a GPU (needs onnxruntime-gpu)
 # The recogniser's runtime on the CPU: rapidocr's ONNX Runtime session, or PBEXTRACT_OCR_RUNTIME=openvino
-# (pip install 'pbextract[openvino]'): the same readings, faster only while the machine is loaded.
+# (pip install 'pbextract[openvino]'): the same readings at the same speed here.
 RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "onnxruntime")
 # Batches recognised at once, each on one core (one-thread calls in parallel beat one many-thread call:
 # 15% on two cores); shared by every page read at once, so the last page of a file uses every core too.
@@ -112,7 +112,7 @@ class RapidOcrEngine:
         self._run: Callable[[np.ndarray], np.ndarray] | None = None
         self._batches = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pbextract-ocr")
         if runtime == "openvino" and not use_cuda:
-            self._run = _openvino_session(files["rec"])
+            self._run = _openvino_session(files["rec"], max(1, threads))
             self.name += "-openvino"
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
@@ -232,8 +232,9 @@ def _strips(lines: list[np.ndarray], least_width: int) -> list[Strip]:
     return strips
 
 
-def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
-    """The recogniser compiled by OpenVINO for the CPU at f32 (bf16 changed readings here)."""
+def _openvino_session(model: Path, streams: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The recogniser compiled by OpenVINO for the CPU at f32 (bf16 changed readings here), with
+    ``streams`` calls at once (one stream would run the engine's threads one after another)."""
     import openvino
 
     core = openvino.Core()
@@ -242,7 +243,8 @@ def _openvino_session(model: Path) -> Callable[[np.ndarray], np.ndarray]:
         "INFERENCE_PRECISION_HINT": "f32",
         "PERFORMANCE_HINT": "LATENCY",
         "ENABLE_CPU_PINNING": False,
-        "INFERENCE_NUM_THREADS": 1,
+        "INFERENCE_NUM_THREADS": streams,
+        "NUM_STREAMS": streams,
     }
     compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
     local = threading.local()  # an infer request serves one call at a time: one per thread
