@@ -79,7 +79,7 @@ class FileScore:
     folded: Score
     wrong: set[Key]
     flagged: set[Key]
-    misses: list[tuple[bool, Mismatch]]  # each wrong field (folded for image kinds) and whether it is flagged
+    misses: list[tuple[str, Mismatch]]  # each wrong field (folded for image kinds) and its flags' reasons
     alarms: list[str]  # each flag on a right field: code, field, reason and the text read
     extra: int = 0  # extracted records paired with no expected one
     error: str | None = None
@@ -105,7 +105,10 @@ def score_pdf(pdf: Path) -> FileScore:
         flagged |= {(i, fl["field"]) for fl in (match or {}).get("flags", [])}
         alarms += [((i, fl["field"]), fl) for fl in (match or {}).get("flags", [])]
     extra = len(got) - len({id(m) for m in paired if m is not None})
-    marked = [((i, m.field) in flagged, m) for i, m in misses]
+    reasons: dict[Key, list[str]] = {}
+    for key, fl in alarms:
+        reasons.setdefault(key, []).append(fl["reason"])
+    marked = [(",".join(reasons.get((i, m.field), [])), m) for i, m in misses]
     false_alarms = [
         f"{expected[i].get('project_code')} {fl['field']} {fl['reason']} {fl['confidence']:.2f}: {fl['text']!r}"
         for (i, name), fl in alarms
@@ -208,8 +211,8 @@ def main() -> None:
                 f"{len(f.wrong & f.flagged):4} flagged{note}",
                 flush=True,
             )
-            for is_flagged, m in f.misses[: args.mismatches]:
-                mark = "flagged" if is_flagged else "NOT FLAGGED"
+            for why, m in f.misses[: args.mismatches]:
+                mark = why or "NOT FLAGGED"
                 print(f"    {mark:11} {m.project_code} {m.field}: expected {m.expected!r} got {m.got!r}")
             for alarm in f.alarms[: args.alarms]:
                 print(f"    {'alarm':11} {alarm}")

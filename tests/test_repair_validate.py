@@ -333,3 +333,53 @@ def test_a_misread_month_or_level_header_is_known_by_its_place() -> None:
         ("产出指标", "数量指标", "培训人数"),
         ("产出指标", "数量指标", "培训场次"),
     ]
+
+
+def test_a_code_printed_with_its_name_is_as_sure_as_its_own_characters() -> None:
+    """One OCR cell holds ``[code]name``: a doubtful bracket or name glyph does not make the code
+    doubtful, a doubtful code glyph does (and only the code)."""
+    code, name = "37150022P99001810047B", "测试"
+    text = f"[{code}]{name}"
+
+    def reasons(doubtful: int) -> set[tuple[str, str, float]]:
+        sure = [0.99] * len(text)
+        sure[doubtful] = 0.5
+        box = (0.0, 0.0, 60.0, 20.0)
+        cell = Cell(
+            page=1,
+            row=0,
+            col=1,
+            rowspan=1,
+            colspan=1,
+            bbox=box,
+            lines=[text],
+            text=text,
+            confidence=0.5,
+            source="ocr",
+            char_confidence=sure,
+        )
+        mapped = Mapped(record=_record(), sources={"project_code": cell, "project_name": cell})
+        return {(f.field, f.reason, f.confidence) for f in validate(mapped)}
+
+    assert reasons(text.index("]")) == set()
+    assert reasons(len(text) - 1) == {("project_name", "low_ocr_confidence", 0.5)}
+    assert reasons(text.index("P")) == {("project_code", "low_ocr_confidence", 0.5)}
+
+
+def test_a_part_not_found_in_its_cell_is_as_sure_as_the_cell() -> None:
+    cell = Cell(
+        page=1,
+        row=0,
+        col=0,
+        rowspan=1,
+        colspan=1,
+        bbox=(0, 0, 1, 1),
+        lines=["ＡＢ 12"],
+        text="ＡＢ 12",
+        confidence=0.4,
+        char_confidence=[0.9, 0.8, 1.0, 0.7, 0.95],
+    )
+    assert cell.confidence_of("AB") == 0.8  # width-folded
+    assert cell.confidence_of("B1") == 0.7  # without whitespace
+    assert cell.confidence_of("xyz") == 0.4
+    assert cell.model_copy(update={"text": "AB"}).confidence_of("AB") == 0.4  # text changed since read

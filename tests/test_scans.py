@@ -296,3 +296,21 @@ def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_line() -> None:
     read = Recognised(text="乡、街道", score=0.99, at=[30 / 200, 58 / 200, 90 / 200, 170 / 200])
     assert _unread_mark(crop, skipped, img)
     assert not _unread_mark(crop, read, img)
+
+
+def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:
+    """Through the joining of lines and a full stop put back: the characters the recogniser read
+    keep their own probability (lowered by their line's doubt of a dropped glyph), the rest take the
+    cell's, and the cell's own doubts hold for all."""
+    from pbextract.read.ocrcells import _char_confidences
+    from pbextract.stages import GridCell
+
+    lines = [
+        Recognised(text="完成率", score=0.6, chars=[0.99, 0.6, 0.98]),
+        Recognised(text="达标", score=0.8, chars=[0.99, 0.99], dropped=0.8),
+    ]
+    g = GridCell(row=0, col=0, bbox=(0, 0, 10, 10))
+    cell = Cell.read(1, g, ["完成率", "达标。"], 0.6, source="ocr")
+    assert cell.text == "完成率达标。"
+    assert _char_confidences(lines, cell, 1.0) == pytest.approx([0.99, 0.6, 0.98, 0.8, 0.8, 0.6])
+    assert _char_confidences(lines, cell, 0.7) == pytest.approx([0.7, 0.6, 0.7, 0.7, 0.7, 0.6])

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from pbextract.schema import BBox
-from pbextract.text import join_lines
+from pbextract.text import compact, join_lines
 
 
 class PageKind(StrEnum):
@@ -64,6 +64,9 @@ class Cell(BaseModel):
     text: str
     confidence: float = 1.0
     source: str = "text_layer"
+    char_confidence: list[float] = Field(
+        default_factory=list, description="each character of ``text``'s confidence, where known (OCR)"
+    )
 
     @classmethod
     def read(
@@ -83,6 +86,24 @@ class Cell(BaseModel):
             confidence=confidence,
             source=source,
         )
+
+    def confidence_of(self, part: str) -> float:
+        """How sure the characters of ``part``, a piece of this cell's text (compared width-folded,
+        without whitespace), were read: a code printed with its name in one cell is not doubtful
+        for a doubtful glyph in the name, or in the bracket or space between them. The cell's
+        confidence where the characters' are not known or ``part`` is not found."""
+        if len(self.char_confidence) != len(self.text):
+            return self.confidence
+        folded, index = "", []
+        for i, ch in enumerate(self.text):
+            f = compact(ch)
+            folded += f
+            index += [i] * len(f)
+        wanted = compact(part)
+        at = folded.find(wanted) if wanted else -1
+        if at < 0:
+            return self.confidence
+        return min(self.char_confidence[i] for i in index[at : at + len(wanted)])
 
 
 class TextLine(BaseModel):

@@ -19,6 +19,13 @@ _PLANS = ("plan_mar", "plan_jun", "plan_oct", "plan_dec")
 _TWIN_LEN = 2  # a text this long, read sure in another cell, confirms a doubtful reading of it
 
 
+def _field_confidence(m: Mapped, path: str) -> float:
+    """How sure a field was read: its own characters' confidence where it is part of a cell's text."""
+    cell = m.sources[path]
+    value = value_at(m.record.model_dump(), path)
+    return cell.confidence_of(value) if isinstance(value, str) else cell.confidence
+
+
 def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: str | None = None) -> Flag:
     cell: Cell | None = m.sources.get(path)
     header = m.headers.get(path)
@@ -26,7 +33,7 @@ def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: s
         field=path,
         page=cell.page if cell else m.record.page_start,
         bbox=cell.bbox if cell else None,
-        confidence=min(confidence, cell.confidence) if cell else confidence,
+        confidence=min(confidence, _field_confidence(m, path)) if cell else confidence,
         reason=reason,
         text=text if text is not None else (cell.text if cell else None),
         header_bbox=header.bbox if cell and header and header.page == cell.page else None,
@@ -115,10 +122,11 @@ def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
     and the field set, such flags were all on right readings (33 and 19)."""
     record = m.record.model_dump()
     texts = {path: compact(v) for path in m.sources if isinstance(v := value_at(record, path), str)}
+    confidence = {path: _field_confidence(m, path) for path in m.sources}
     sure = {
         texts[path]
-        for path, cell in m.sources.items()
-        if path in texts and len(texts[path]) >= _TWIN_LEN and cell.confidence >= LOW_CONFIDENCE
+        for path in m.sources
+        if path in texts and len(texts[path]) >= _TWIN_LEN and confidence[path] >= LOW_CONFIDENCE
     }
     out = []
     for path, cell in m.sources.items():
@@ -126,13 +134,13 @@ def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
             continue
         if (
             path in already
-            or cell.confidence >= LOW_CONFIDENCE
+            or confidence[path] >= LOW_CONFIDENCE
             or texts.get(path) in sure
             or _known_level(record, path)
         ):
             continue
         reason: Reason = "low_ocr_confidence" if cell.source == "ocr" else "low_confidence"
-        out.append(_flag(m, path, reason, cell.confidence))
+        out.append(_flag(m, path, reason, confidence[path]))
     return out
 
 

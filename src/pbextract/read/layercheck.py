@@ -69,7 +69,9 @@ def checked_cells(img: PageImage, grid: Grid, chars: list[dict[str, Any]], engin
 
 def _judged(ours: Cell, layer: Cell) -> Cell:
     if _agree(ours.text, layer.text):
-        return ours.model_copy(update={"confidence": max(ours.confidence, LAYER_CONFIDENCE)})
+        raised = [max(c, LAYER_CONFIDENCE) for c in ours.char_confidence]
+        return ours.model_copy(update={"confidence": max(ours.confidence, LAYER_CONFIDENCE), "char_confidence": raised})
     if ours.confidence >= SURE:
         return ours
-    return ours.model_copy(update={"confidence": ours.confidence * DISAGREE_FACTOR})
+    lowered = [c * DISAGREE_FACTOR for c in ours.char_confidence]
+    return ours.model_copy(update={"confidence": ours.confidence * DISAGREE_FACTOR, "char_confidence": lowered})

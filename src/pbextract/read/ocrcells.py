@@ -8,6 +8,7 @@ table is found the same way, its lines cut into segments at wide gaps.
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from typing import NamedTuple
 
 import cv2
@@ -315,10 +316,10 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     least sure line's score (lowered when a glyph's worth of ink read as nothing)."""
     chosen = [g for i, g in enumerate(grid.cells) if only is None or i in only]
     found = [line_crops(img, g.bbox) for g in chosen]
-    for g, cell in zip(chosen, found, strict=True):
+    for g, at in zip(chosen, found, strict=True):
         if abs(g.bbox[3] - grid.bbox[3]) < 1.0:
-            cell.crops.extend(overflow_crops(img, g.bbox))
-    read = iter(engine.recognize([crop for cell in found for crop, _ in cell.crops]))
+            at.crops.extend(overflow_crops(img, g.bbox))
+    read = iter(engine.recognize([crop for at in found for crop, _ in at.crops]))
     cells = []
     for g, (crops, edge_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
@@ -336,8 +337,26 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
             doubt = min(doubt, _SKIPPED_CONFIDENCE)
         if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
             texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
-        cells.append(Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr"))
+        cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr")
+        cell.char_confidence = _char_confidences(lines, cell, doubt)
+        cells.append(cell)
     return cells
+
+
+def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float) -> list[float]:
+    """Each character of the cell's joined text with the confidence it was read at (its line's
+    doubt of a glyph read as nothing included), found by aligning the text with the recogniser's
+    characters; one not among them (a ``。`` put back) is as sure as the cell. The cell's own doubts
+    (ink read as nothing, specks, marks trimmed) hold for every character."""
+    raw, sure = "", []
+    for r in lines:
+        chars = r.chars if len(r.chars) == len(r.text) else [r.score] * len(r.text)
+        raw += r.text + "\n"
+        sure += [min(c, r.dropped) for c in chars] + [1.0]
+    out = [cell.confidence] * len(cell.text)
+    for a, b, size in SequenceMatcher(None, raw, cell.text, autojunk=False).get_matching_blocks():
+        out[b : b + size] = sure[a : a + size]
+    return [min(c, doubt) for c in out]
 
 
 def _unread_mark(crop: np.ndarray, read: Recognised, img: PageImage) -> bool:
