@@ -383,3 +383,39 @@ def test_a_part_not_found_in_its_cell_is_as_sure_as_the_cell() -> None:
     assert cell.confidence_of("B1") == 0.7  # without whitespace
     assert cell.confidence_of("xyz") == 0.4
     assert cell.model_copy(update={"text": "AB"}).confidence_of("AB") == 0.4  # text changed since read
+
+
+def test_a_dot_after_the_text_doubts_only_a_field_that_may_end_with_a_full_stop() -> None:
+    """A dot apart after a cell's text may be a 。 or a speck: doubtful for a goal (most end with
+    a 。), not for an indicator description read without one (almost none does), unless the
+    description was read ending with a mark (the speck may have been read as one)."""
+
+    def reasons(goal: str, description: str) -> set[tuple[str, str]]:
+        def cell(col: int, text: str) -> Cell:
+            return Cell(
+                page=1,
+                row=0,
+                col=col,
+                rowspan=1,
+                colspan=1,
+                bbox=(0, 0, 1, 1),
+                lines=[text],
+                text=text,
+                confidence=0.7,
+                source="ocr",
+                char_confidence=[0.99] * len(text),
+                end_doubt=0.7,
+            )
+
+        indicator = Indicator(
+            level1="产出指标", level2="数量指标", name="人数", description=description, value=Decimal(3), unit="个"
+        )
+        record = _record(goals=[goal], indicators=[indicator])
+        sources = {"goals.0": cell(0, goal), "indicators.0.description": cell(1, description)}
+        return {(f.field, f.reason) for f in validate(Mapped(record=record, sources=sources))}
+
+    assert reasons("完成培训任务", "参加培训的人数") == {("goals.0", "low_ocr_confidence")}
+    assert reasons("完成培训任务。", "参加培训的人数。") == {
+        ("goals.0", "low_ocr_confidence"),
+        ("indicators.0.description", "low_ocr_confidence"),
+    }

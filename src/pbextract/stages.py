@@ -67,6 +67,10 @@ class Cell(BaseModel):
     char_confidence: list[float] = Field(
         default_factory=list, description="each character of ``text``'s confidence, where known (OCR)"
     )
+    end_doubt: float = Field(
+        default=1.0,
+        description="how sure the text's end is: a dot apart after it may be a speck or a 。 (OCR)",
+    )
 
     @classmethod
     def read(

@@ -194,11 +194,14 @@ def _trim_specks(
 
 
 class CellLines(NamedTuple):
-    """A cell's printed lines as crops; whether a mark at a line's edge is in doubt; and whether a
-    ``。`` wrapped onto a line of its own ends the text (read by its shape, not by the recogniser)."""
+    """A cell's printed lines as crops; whether a mark at the edge of a line inside the text is in
+    doubt, and whether one at the text's end is (a speck, or a 。 the recogniser may add or drop);
+    and whether a ``。`` wrapped onto a line of its own ends the text (read by its shape, not by the
+    recogniser)."""
 
     crops: list[LineCrop]
     doubtful: bool = False
+    end_doubtful: bool = False
     full_stop: bool = False
 
 
@@ -215,20 +218,21 @@ def line_crops(img: PageImage, box: BBox) -> CellLines:
         return CellLines([])
     sub, ink = _ink(img, x0, y0, x1, y1)
     out: list[LineCrop] = []
-    doubtful = full_stop = False
+    doubtful = end_doubtful = full_stop = False
     last = None  # (top, bottom, left, right) of the last line read, in the cell's pixels
     for top, bottom in _ink_rows(ink, s):
         band = ink[top:bottom]
         span, doubt = _trim_specks(band, s, first_line=not out)
-        doubtful |= doubt or full_stop  # nothing prints after a wrapped 。
         if span is None and last is not None and _wrapped_mark(band, top, last):
             full_stop = _ring(band, last[1] - last[0])
-            doubtful |= not full_stop
+            end_doubtful |= not full_stop
         if span is not None:
+            doubtful |= end_doubtful or full_stop  # a line after the end: nothing prints after a wrapped 。
+            end_doubtful = doubt
             t, b, left, right = span
             out.append(_crop(img, sub, (x0, y0), (top + t, top + b, left, right)))
             last = (top + t, top + b, left, right)
-    return CellLines(out, doubtful, full_stop)
+    return CellLines(out, doubtful, end_doubtful, full_stop)
 
 
 def _ring(band: np.ndarray, em: int) -> bool:
@@ -321,7 +325,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
             at.crops.extend(overflow_crops(img, g.bbox))
     read = iter(engine.recognize([crop for at in found for crop, _ in at.crops]))
     cells = []
-    for g, (crops, edge_speck, full_stop) in zip(chosen, found, strict=True):
+    for g, (crops, inner_speck, end_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
         skipped = any(_unread_mark(crop, r, img) for (crop, _), r in zip(crops, lines, strict=True))
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
@@ -331,14 +335,16 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
         unread_ink = sum(int((c < img.ink_level).sum()) for (c, _), t in zip(crops, texts, strict=True) if not t)
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
-        if edge_speck:
+        if inner_speck:
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
         if skipped:
             doubt = min(doubt, _SKIPPED_CONFIDENCE)
         if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
             texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
-        cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt]), source="ocr")
+        end_doubt = _EDGE_SPECK_CONFIDENCE if end_speck else 1.0
+        cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt, end_doubt]), source="ocr")
         cell.char_confidence = _char_confidences(lines, cell, doubt)
+        cell.end_doubt = end_doubt
         cells.append(cell)
     return cells
 
