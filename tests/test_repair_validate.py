@@ -197,6 +197,24 @@ def _value_reasons(source: str, **value: object) -> set[tuple[str, str]]:
     return {(f.field, f.reason) for f in validate(Mapped(record=_record(indicators=[indicator]), sources=sources))}
 
 
+def test_a_value_cell_read_blank_and_sure_is_no_doubt() -> None:
+    """An empty value whose cell held no ink (read sure) was printed empty; one whose ink read as
+    nothing (unsure) may be a value missed."""
+    indicator = Indicator(level1="产出指标", level2="数量指标", name="费用", description="费用")
+
+    def reasons(confidence: float) -> set[tuple[str, str]]:
+        box = (0.0, 0.0, 9.0, 9.0)
+        value = Cell(
+            page=1, row=0, col=4, rowspan=1, colspan=1, bbox=box, lines=[], text="", confidence=confidence, source="ocr"
+        )
+        parts = ("operator", "value", "unit", "value_text")
+        sources = {f"indicators.0.{p}": value for p in parts}
+        return {(f.field, f.reason) for f in validate(Mapped(record=_record(indicators=[indicator]), sources=sources))}
+
+    assert reasons(1.0) == set()
+    assert reasons(0.5) == {(f"indicators.0.{p}", "empty_value") for p in ("operator", "value", "unit", "value_text")}
+
+
 def test_doubtful_values_read_by_ocr_are_flagged() -> None:
     assert _value_reasons("ocr", operator="<", value=Decimal(5), unit="元") == {
         ("indicators.0.operator", "ocr_confusable_operator")

@@ -89,12 +89,16 @@ def validate(m: Mapped) -> list[Flag]:
 
 def _value_checks(m: Mapped, i: int, ind: Indicator) -> list[Flag]:
     """Doubts about an indicator value read by OCR: nothing read at all (a printed value may have
-    been missed), or a strict ``<``/``>`` (on a poor scan ``≤``/``≥`` lose their bar)."""
+    been missed, unless its cells were read sure: no ink in them), or a strict ``<``/``>`` (on a
+    poor scan ``≤``/``≥`` lose their bar)."""
     parts = _value_parts(f"indicators.{i}.value")
     row = [cell for path, cell in m.sources.items() if path.startswith(f"indicators.{i}.")]
     if not any(cell.source == "ocr" for cell in row):
         return []
     if ind.operator is None and ind.value is None and ind.unit is None and ind.value_text is None:
+        cells = [m.sources.get(p) for p in parts]
+        if all(c is not None and c.source == "ocr" and c.confidence >= LOW_CONFIDENCE for c in cells):
+            return []  # blank on the page
         return [_flag(m, p, "empty_value", text="") for p in parts]
     if ind.operator in ("<", ">"):
         return [_flag(m, f"indicators.{i}.operator", "ocr_confusable_operator", 0.6)]
