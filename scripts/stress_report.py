@@ -13,6 +13,8 @@ Columns per renderer, level and kind (digital, scan, ocr):
 - ind.recall: share of expected indicators found (name and description);
 - flag rec.: share of wrong fields (folded for image kinds, strict for digital) that carry a flag;
 - flag prec.: share of flagged fields that are wrong (as ``scripts/bench.py`` and ``calibrate.py``);
+  the ``unknown_form`` notice, one per record of a layout of no known form, says nothing about a
+  field's value and is counted in neither;
 - silent: fields wrong and not flagged, as a share of all fields (what a reviewer never sees).
 
 Usage: python scripts/stress_report.py stress [../shared/fieldset] [--match '*-harsh-*'] [--jobs 2]
@@ -36,6 +38,7 @@ from pbextract.score import Mismatch, Score, load_jsonl, score_record
 STRESS_NAME = re.compile(r"^(?P<renderer>[a-z0-9]+)-(?P<form>[a-z0-9]+)-(?P<level>[a-z]+)-(?P<kind>digital|scan|ocr)$")
 FIELDSET_KIND = {"html": "digital", "scan": "scan", "ocrd": "ocr"}
 
+RECORD_NOTICES = {"unknown_form"}  # flags about a whole record, not a field's value
 Key = tuple[int, str]  # (index of the expected record, field)
 
 
@@ -102,8 +105,9 @@ def score_pdf(pdf: Path) -> FileScore:
         folded.add(f)
         misses += [(i, m) for m in (s if kind == "digital" else f).mismatches]
         wrong |= {(i, m.field) for m in (s if kind == "digital" else f).mismatches}
-        flagged |= {(i, fl["field"]) for fl in (match or {}).get("flags", [])}
-        alarms += [((i, fl["field"]), fl) for fl in (match or {}).get("flags", [])]
+        field_flags = [fl for fl in (match or {}).get("flags", []) if fl["reason"] not in RECORD_NOTICES]
+        flagged |= {(i, fl["field"]) for fl in field_flags}
+        alarms += [((i, fl["field"]), fl) for fl in field_flags]
     extra = len(got) - len({id(m) for m in paired if m is not None})
     reasons: dict[Key, list[str]] = {}
     for key, fl in alarms:
