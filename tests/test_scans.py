@@ -281,10 +281,11 @@ def test_marks_no_chinese_text_puts_at_its_edge_are_trimmed() -> None:
     assert _without_edge_marks(["数量指标", "+"]) == ["数量指标", ""]  # a speck alone on a line
 
 
-def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_line() -> None:
+def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_characters_beside_it() -> None:
     """Glyphs at 10-50, 70-110 and 150-190 px and a small mark at 54-66 (a 、): read as 乡街道, each
-    character centred on a glyph, the mark was skipped; read as 乡、街道, it was not."""
-    from pbextract.read.ocrcells import _unread_mark
+    character centred on a glyph, the mark was skipped, and 乡 and 街 are in doubt; read as 乡、街道,
+    it was not."""
+    from pbextract.read.ocrcells import _doubted_beside, _unread_marks
 
     crop = np.full((50, 200), 255, np.uint8)
     crop[5:45, 10:50] = 0
@@ -292,10 +293,12 @@ def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_line() -> None:
     crop[33:43, 54:66] = 0
     crop[5:45, 150:190] = 0
     img = PageImage(page=1, gray=crop, scale=300 / 72, skew=0.0)
-    skipped = Recognised(text="乡街道", score=0.99, at=[30 / 200, 90 / 200, 170 / 200])
-    read = Recognised(text="乡、街道", score=0.99, at=[30 / 200, 58 / 200, 90 / 200, 170 / 200])
-    assert _unread_mark(crop, skipped, img)
-    assert not _unread_mark(crop, read, img)
+    skipped = Recognised(text="乡街道", score=0.99, chars=[0.99] * 3, at=[30 / 200, 90 / 200, 170 / 200])
+    read = Recognised(text="乡、街道", score=0.99, chars=[0.99] * 4, at=[30 / 200, 58 / 200, 90 / 200, 170 / 200])
+    assert _unread_marks(crop, skipped, img) == [pytest.approx(60 / 200, abs=0.01)]
+    assert _unread_marks(crop, read, img) == []
+    doubted = _doubted_beside(skipped, _unread_marks(crop, skipped, img))
+    assert doubted.chars == [0.85, 0.85, 0.99] and doubted.score == 0.85
 
 
 def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:

@@ -26,14 +26,15 @@ _END_MARKS = ("。", ".", "．", "，", ",", "·", "•", "、")
 
 def _field_confidence(m: Mapped, path: str) -> float:
     """How sure a field was read: its own characters' confidence where it is part of a cell's text,
-    and the doubt about the cell's end (a dot apart: a speck, or a 。 the recogniser added or lost)
-    where the field ends in punctuation or is of a kind that often ends with a 。."""
+    and the doubt about the cell's end (a dot apart after the text: a speck, or a 。) where the
+    reading does not fit the field's kind: a field that often ends with a 。 read without one (a
+    。 lost, or read as another mark), any other field read ending with a mark (a speck read)."""
     cell = m.sources[path]
     value = value_at(m.record.model_dump(), path)
     if not isinstance(value, str):
         return cell.confidence
     own = cell.confidence_of(value)
-    if value.endswith(_END_MARKS) or _MAY_END_WITH_STOP.search(path):
+    if (not value.endswith("。")) if _MAY_END_WITH_STOP.search(path) else value.endswith(_END_MARKS):
         own = min(own, cell.end_doubt)
     return own
 

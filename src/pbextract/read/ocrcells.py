@@ -327,7 +327,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     cells = []
     for g, (crops, inner_speck, end_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
-        skipped = any(_unread_mark(crop, r, img) for (crop, _), r in zip(crops, lines, strict=True))
+        lines = [_doubted_beside(r, _unread_marks(crop, r, img)) for (crop, _), r in zip(crops, lines, strict=True)]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         if full_stop and texts and texts[-1] and not texts[-1].endswith("。"):
             texts[-1] += "。"
@@ -337,8 +337,6 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
         if inner_speck:
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
-        if skipped:
-            doubt = min(doubt, _SKIPPED_CONFIDENCE)
         if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
             texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
         end_doubt = _EDGE_SPECK_CONFIDENCE if end_speck else 1.0
@@ -365,20 +363,36 @@ def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float) -> list
     return [min(c, doubt) for c in out]
 
 
-def _unread_mark(crop: np.ndarray, read: Recognised, img: PageImage) -> bool:
-    """Whether ink inside a line, a glyph or a mark as small as ``、``, has no character read at it
-    (the recogniser skipped it: ``（乡、街道）示范村`` for ``（乡、街道）、示范村``). The ink at the line's
-    ends is the speck checks' business."""
+def _unread_marks(crop: np.ndarray, read: Recognised, img: PageImage) -> list[float]:
+    """Where ink inside a line, a glyph or a mark as small as ``、``, has no character read at it
+    (the recogniser skipped it: ``（乡、街道）示范村`` for ``（乡、街道）、示范村``), as shares of the
+    crop's width. The ink at the line's ends is the speck checks' business."""
     if not read.text or len(read.at) != len(read.text):
-        return False
+        return []
     blobs = _blobs((crop < img.ink_level).astype(np.uint8), 0.5 * img.scale)
     em = max((b[3] - b[2] for b in blobs), default=0)
     centres = [a * crop.shape[1] for a in read.at]
     reach = _READ_REACH * em
-    return any(
-        max(b[1] - b[0], b[3] - b[2]) >= _MARK_SIZE * em and not any(b[0] - reach <= c <= b[1] + reach for c in centres)
+    return [
+        (b[0] + b[1]) / 2 / crop.shape[1]
         for b in blobs[1:-1]
-    )
+        if max(b[1] - b[0], b[3] - b[2]) >= _MARK_SIZE * em
+        and not any(b[0] - reach <= c <= b[1] + reach for c in centres)
+    ]
+
+
+def _doubted_beside(read: Recognised, marks: list[float]) -> Recognised:
+    """A reading whose characters either side of each unread mark are in doubt (the mark may be a
+    character skipped between them); the others keep their confidence."""
+    if not marks or len(read.chars) != len(read.text):
+        return read
+    chars = list(read.chars)
+    for x in marks:
+        before = [k for k, a in enumerate(read.at) if a <= x]
+        after = [k for k, a in enumerate(read.at) if a > x]
+        for k in before[-1:] + after[:1]:
+            chars[k] = min(chars[k], _SKIPPED_CONFIDENCE)
+    return read.model_copy(update={"chars": chars, "score": min([*chars, read.dropped])})
 
 
 def _without_edge_marks(texts: list[str]) -> list[str]:
