@@ -317,3 +317,20 @@ def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:
     assert cell.text == "完成率达标。"
     assert _char_confidences(lines, cell, 1.0) == pytest.approx([0.99, 0.6, 0.98, 0.8, 0.8, 0.6])
     assert _char_confidences(lines, cell, 0.7) == pytest.approx([0.7, 0.6, 0.7, 0.7, 0.7, 0.6])
+
+
+def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
+    """Glyphs at 10-50 and 70-110 px and a dot at 118-124 (a 。 set close, blurred solid): read as
+    两字, the dot was lost; read as 两字。, it was not."""
+    from pbextract.read.ocrcells import _unread_end_dot
+
+    crop = np.full((50, 140), 255, np.uint8)
+    crop[5:45, 10:50] = 0
+    crop[5:45, 70:110] = 0
+    crop[30:36, 118:124] = 0
+    img = PageImage(page=1, gray=crop, scale=300 / 72, skew=0.0)
+    lost = Recognised(text="两字", score=0.99, chars=[0.99] * 2, at=[30 / 140, 90 / 140])
+    read = Recognised(text="两字。", score=0.99, chars=[0.99] * 3, at=[30 / 140, 90 / 140, 121 / 140])
+    assert _unread_end_dot(crop, lost, img)
+    assert not _unread_end_dot(crop, read, img)
+    assert not _unread_end_dot(crop[:, :115], lost, img)  # no dot

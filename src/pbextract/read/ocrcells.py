@@ -339,6 +339,8 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
         if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
             texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
+        if crops and not end_speck:
+            end_speck = _unread_end_dot(crops[-1][0], lines[-1], img)
         end_doubt = _EDGE_SPECK_CONFIDENCE if end_speck else 1.0
         cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt, end_doubt]), source="ocr")
         cell.char_confidence = _char_confidences(lines, cell, doubt)
@@ -379,6 +381,22 @@ def _unread_marks(crop: np.ndarray, read: Recognised, img: PageImage) -> list[fl
         if max(b[1] - b[0], b[3] - b[2]) >= _MARK_SIZE * em
         and not any(b[0] - reach <= c <= b[1] + reach for c in centres)
     ]
+
+
+def _unread_end_dot(crop: np.ndarray, read: Recognised, img: PageImage) -> bool:
+    """Whether a line ends with a dot (a 。 or a speck: too small for a glyph) with no character read
+    at it: the recogniser may have lost a 。."""
+    if not read.text or len(read.at) != len(read.text):
+        return False
+    blobs = _blobs((crop < img.ink_level).astype(np.uint8), 0.5 * img.scale)
+    if len(blobs) < 2:
+        return False
+    em = max(b[3] - b[2] for b in blobs)
+    x0, x1, top, bottom = blobs[-1]
+    if max(x1 - x0, bottom - top) >= max(_DOT_PT * img.scale, 0.35 * em):
+        return False
+    reach = _READ_REACH * em
+    return not any(x0 - reach <= a * crop.shape[1] <= x1 + reach for a in read.at)
 
 
 def _doubted_beside(read: Recognised, marks: list[float]) -> Recognised:
