@@ -197,16 +197,22 @@ def _value_reasons(source: str, **value: object) -> set[tuple[str, str]]:
     return {(f.field, f.reason) for f in validate(Mapped(record=_record(indicators=[indicator]), sources=sources))}
 
 
+def _ocr_cell(text: str, confidence: float, chars: list[float] | None = None, col: int = 0, **kw: object) -> Cell:
+    """A one-line cell read by OCR, with each character's confidence."""
+    box = (60.0 * col, 0.0, 60.0 * (col + 1), 20.0)
+    return Cell.model_validate(
+        dict(page=1, row=0, col=col, rowspan=1, colspan=1, bbox=box, lines=[text] if text else [], text=text)
+        | dict(confidence=confidence, source="ocr", char_confidence=chars or [], **kw)
+    )
+
+
 def test_a_value_cell_read_blank_and_sure_is_no_doubt() -> None:
     """An empty value whose cell held no ink (read sure) was printed empty; one whose ink read as
     nothing (unsure) may be a value missed."""
     indicator = Indicator(level1="产出指标", level2="数量指标", name="费用", description="费用")
 
     def reasons(confidence: float) -> set[tuple[str, str]]:
-        box = (0.0, 0.0, 9.0, 9.0)
-        value = Cell(
-            page=1, row=0, col=4, rowspan=1, colspan=1, bbox=box, lines=[], text="", confidence=confidence, source="ocr"
-        )
+        value = _ocr_cell("", confidence, col=4)
         parts = ("operator", "value", "unit", "value_text")
         sources = {f"indicators.0.{p}": value for p in parts}
         return {(f.field, f.reason) for f in validate(Mapped(record=_record(indicators=[indicator]), sources=sources))}
@@ -362,20 +368,7 @@ def test_a_code_printed_with_its_name_is_as_sure_as_its_own_characters() -> None
     def reasons(doubtful: int) -> set[tuple[str, str, float]]:
         sure = [0.99] * len(text)
         sure[doubtful] = 0.5
-        box = (0.0, 0.0, 60.0, 20.0)
-        cell = Cell(
-            page=1,
-            row=0,
-            col=1,
-            rowspan=1,
-            colspan=1,
-            bbox=box,
-            lines=[text],
-            text=text,
-            confidence=0.5,
-            source="ocr",
-            char_confidence=sure,
-        )
+        cell = _ocr_cell(text, 0.5, sure, col=1)
         mapped = Mapped(record=_record(), sources={"project_code": cell, "project_name": cell})
         return {(f.field, f.reason, f.confidence) for f in validate(mapped)}
 
@@ -385,18 +378,7 @@ def test_a_code_printed_with_its_name_is_as_sure_as_its_own_characters() -> None
 
 
 def test_a_part_not_found_in_its_cell_is_as_sure_as_the_cell() -> None:
-    cell = Cell(
-        page=1,
-        row=0,
-        col=0,
-        rowspan=1,
-        colspan=1,
-        bbox=(0, 0, 1, 1),
-        lines=["ＡＢ 12"],
-        text="ＡＢ 12",
-        confidence=0.4,
-        char_confidence=[0.9, 0.8, 1.0, 0.7, 0.95],
-    )
+    cell = _ocr_cell("ＡＢ 12", 0.4, [0.9, 0.8, 1.0, 0.7, 0.95])
     assert cell.confidence_of("AB") == 0.8  # width-folded
     assert cell.confidence_of("B1") == 0.7  # without whitespace
     assert cell.confidence_of("xyz") == 0.4
@@ -409,27 +391,14 @@ def test_a_dot_after_the_text_doubts_only_a_field_that_may_end_with_a_full_stop(
     ends with a 。) only where it was read ending with a mark (a speck read as one)."""
 
     def reasons(goal: str, description: str) -> set[tuple[str, str]]:
-        def cell(col: int, text: str) -> Cell:
-            return Cell(
-                page=1,
-                row=0,
-                col=col,
-                rowspan=1,
-                colspan=1,
-                bbox=(0, 0, 1, 1),
-                lines=[text],
-                text=text,
-                confidence=0.7,
-                source="ocr",
-                char_confidence=[0.99] * len(text),
-                end_doubt=0.7,
-            )
-
         indicator = Indicator(
             level1="产出指标", level2="数量指标", name="人数", description=description, value=Decimal(3), unit="个"
         )
         record = _record(goals=[goal], indicators=[indicator])
-        sources = {"goals.0": cell(0, goal), "indicators.0.description": cell(1, description)}
+        sources = {
+            path: _ocr_cell(text, 0.7, [0.99] * len(text), col=col, end_doubt=0.7)
+            for col, (path, text) in enumerate((("goals.0", goal), ("indicators.0.description", description)))
+        }
         return {(f.field, f.reason) for f in validate(Mapped(record=record, sources=sources))}
 
     assert reasons("完成培训任务", "参加培训的人数") == {("goals.0", "low_ocr_confidence")}
