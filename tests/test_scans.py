@@ -334,3 +334,23 @@ def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
     assert _unread_end_dot(crop, lost, img)
     assert not _unread_end_dot(crop, read, img)
     assert not _unread_end_dot(crop[:, :115], lost, img)  # no dot
+
+
+def test_a_stroke_set_apart_after_the_text_is_a_mark_not_a_speck() -> None:
+    """A 、 or ， ends a line half a glyph from the text as a dot would, but is a stroke: the
+    line stays sure; a round dot there still leaves it in doubt."""
+    from pbextract.read.ocrcells import _trim_specks
+
+    def line(mark: str) -> np.ndarray:
+        ink = np.zeros((24, 120), np.uint8)
+        for x in (2, 26, 50):  # three glyphs, 20 pixels square
+            cv2.rectangle(ink, (x, 2), (x + 19, 21), 1, 2)
+        if mark == "stroke":
+            cv2.line(ink, (84, 14), (90, 20), 1, 2)
+        else:
+            cv2.circle(ink, (87, 17), 3, 1, -1)
+        return ink
+
+    stroke, dot = (_trim_specks(line(m), 200 / 72) for m in ("stroke", "dot"))
+    assert stroke[0] is not None and stroke[0][3] > 85 and stroke[1] is False
+    assert dot[0] is not None and dot[0][3] > 85 and dot[1] is True

@@ -31,6 +31,7 @@ _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square o
 _UNREAD_CONFIDENCE = 0.5
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
+_STROKE_ELONGATION = 2.0  # a mark this many times longer than thick is a stroke (、，), not a dot
 _EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a full line: speck or 。?
 _SKIPPED_CONFIDENCE = 0.85  # ink inside a line with no character read at it
 _MARK_SIZE, _READ_REACH = 0.25, 0.5  # a 、 is a quarter of a glyph; a character is read within half of one
@@ -183,11 +184,13 @@ def _trim_specks(
         blobs.pop()  # far off, or half a glyph off and high (a 。 or ，sits low or centred; a ” sits close)
     # a dot kept half a glyph or more from the text may be a centred 。 or a speck; a small ring is a 。
     last = blobs[-1]
+    mark = ink[last[2] : last[3], last[0] : last[1]]
     doubtful = (
         len(blobs) > 1
         and small(last)
         and last[0] - blobs[-2][1] >= 0.5 * em
-        and not _ring(ink[last[2] : last[3], last[0] : last[1]], em)
+        and not _ring(mark, em)
+        and not _tailed(mark)
     )
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
@@ -246,6 +249,16 @@ def _ring(band: np.ndarray, em: int) -> bool:
         return False
     _, _, w, h = cv2.boundingRect(outer[0])
     return 0.6 <= w / max(1, h) <= 1.6 and max(w, h) <= 0.6 * em
+
+
+def _tailed(mark: np.ndarray) -> bool:
+    """Whether a small mark's ink is a stroke (a ``、`` or ``，``: twice as long as it is thick, or
+    more), not a round dot (a speck, or a ``。`` filled in)."""
+    ys, xs = np.nonzero(mark)
+    if len(xs) < 6:
+        return False
+    low, high = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(float)))
+    return bool(high >= _STROKE_ELONGATION**2 * max(low, 0.25))
 
 
 def _wrapped_mark(band: np.ndarray, top: int, last: tuple[int, int, int, int]) -> bool:
