@@ -24,14 +24,13 @@ _MAY_END_WITH_STOP = re.compile(r"^(fund_use|goals\.\d+|indicators\.\d+\.scoring
 _END_MARKS = ("。", ".", "．", "，", ",", "·", "•", "、")
 
 
-def _field_confidence(m: Mapped, path: str) -> float:
-    """How sure a field was read: its own characters' confidence where it is part of a cell's text,
-    and the doubt about the cell's end (a dot apart after the text: a speck, or a 。) where the
-    reading does not fit the field's kind: a field that often ends with a 。 read without one (a
-    。 lost, or read as another mark), any other field read ending with a mark (a speck read)."""
-    cell = m.sources[path]
-    value = value_at(m.record.model_dump(), path)
-    if not isinstance(value, str):
+def _field_confidence(cell: Cell, path: str, value: Any) -> float:
+    """How sure a field was read from its cell: its own characters' confidence where it is part of
+    the cell's text, and the doubt about the cell's end (a dot apart after the text: a speck, or a
+    。) where the reading does not fit the field's kind: a field that often ends with a 。 read
+    without one (a 。 lost, or read as another mark), any other field read ending with a mark (a
+    speck read)."""
+    if cell.source != "ocr" or not isinstance(value, str):
         return cell.confidence
     own = cell.confidence_of(value)
     if (not value.endswith("。")) if _MAY_END_WITH_STOP.search(path) else value.endswith(_END_MARKS):
@@ -42,11 +41,12 @@ def _field_confidence(m: Mapped, path: str) -> float:
 def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: str | None = None) -> Flag:
     cell: Cell | None = m.sources.get(path)
     header = m.headers.get(path)
+    own = _field_confidence(cell, path, value_at(m.record.model_dump(), path)) if cell else 1.0
     return Flag(
         field=path,
         page=cell.page if cell else m.record.page_start,
         bbox=cell.bbox if cell else None,
-        confidence=min(confidence, _field_confidence(m, path)) if cell else confidence,
+        confidence=min(confidence, own),
         reason=reason,
         text=text if text is not None else (cell.text if cell else None),
         header_bbox=header.bbox if cell and header and header.page == cell.page else None,
@@ -139,7 +139,7 @@ def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
     and the field set, such flags were all on right readings (33 and 19)."""
     record = m.record.model_dump()
     texts = {path: compact(v) for path in m.sources if isinstance(v := value_at(record, path), str)}
-    confidence = {path: _field_confidence(m, path) for path in m.sources}
+    confidence = {path: _field_confidence(cell, path, value_at(record, path)) for path, cell in m.sources.items()}
     sure = {
         texts[path]
         for path in m.sources
