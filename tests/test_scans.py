@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pdfplumber
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
@@ -24,7 +26,7 @@ from pbextract.read.ocrcells import ocr_cells
 from pbextract.read.textlayer import read_cells
 from pbextract.schema import Flag
 from pbextract.stages import Cell, Grid, PageKind
-from tests.conftest import IMAGE_SAMPLES, SAMPLES, assert_equals_truth
+from tests.conftest import IMAGE_SAMPLES, ROOT, SAMPLES, assert_equals_truth, expected_records
 
 
 @pytest.mark.parametrize("pdf", IMAGE_SAMPLES, ids=lambda p: p.name)
@@ -189,12 +191,48 @@ def test_a_character_that_narrowly_lost_to_the_blank_is_a_doubt() -> None:
     assert decoder.decode(_steps(alphabet, {"3": 0.99}, {" ": 0.45}, {"底": 0.99})).dropped == []
 
 
+def test_a_colon_is_as_sure_as_either_mark_it_may_be() -> None:
+    """A mark read ``:`` at 0.55 against ``;`` at 0.4 is a sure pause mark of doubtful kind."""
+    alphabet = ["blank", ":", ";", "：", "分"]
+    read = FoldedDecoder(alphabet).decode(_steps(alphabet, {"分": 0.99}, {":": 0.55, ";": 0.4}))
+    assert read.text == "分:" and read.sure[1] == pytest.approx(0.55)
+    assert read.alike == pytest.approx([0.99, 0.95])
+
+
+SCAN_150DPI = ROOT.parent / "shared" / "fieldset" / "scan" / "scan_03_html_yantai.pdf"
+
+
+@pytest.mark.skipif(not SCAN_150DPI.is_file(), reason=f"{SCAN_150DPI} not found (the shared field set)")
+def test_semicolons_a_150_dpi_scan_prints_as_colons_are_read_as_semicolons(tmp_path: Path) -> None:
+    """A browser-printed table scanned at 150 dpi, whose ``;`` prints like ``:``: each scoring text's
+    colons and semicolons are the truth's, and none of those texts is in doubt for its marks."""
+    part = tmp_path / "scan-150dpi.pdf"
+    pdf = pdfium.PdfDocument.new()
+    pdf.import_pages(pdfium.PdfDocument(SCAN_150DPI), [3, 4, 5])  # one project table
+    pdf.save(part)
+    got = {r.project_code: r for r in extract_file(part).records}
+    truth = {t["project_code"]: t for t in expected_records(SCAN_150DPI)}
+    scored = [
+        (mine.scoring, theirs["scoring"])
+        for code, record in got.items()
+        for mine, theirs in zip(record.indicators, truth[code]["indicators"], strict=True)
+        if ":" in unicodedata.normalize("NFKC", theirs["scoring"])
+    ]
+    assert len(scored) >= 10
+
+    def pauses(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKC", text) if c in ":;")
+
+    assert [pauses(mine or "") for mine, _ in scored] == [pauses(theirs) for _, theirs in scored]
+
+
 def test_a_strip_of_short_lines_is_split_back_into_its_lines() -> None:
     """Two lines read side by side (input columns 0-100 and 132-232, 8 columns a step): each gets the
     characters read over it, one read in the gap goes to the nearer line, a space in the gap to none,
     and a near-dropped character's doubt to the line it lies on."""
     strip = Strip(np.zeros((3, 48, 232), dtype=np.float32), [(0, 0, 100), (1, 132, 100)])
-    read = Decoded("3底 %6", [0.99, 0.98, 0.6, 0.97, 0.4], [1, 13, 15, 18, 26], [(4, 0.55)])
+    sure = [0.99, 0.98, 0.6, 0.97, 0.4]
+    read = Decoded("3底 %6", sure, [1, 13, 15, 18, 26], [(4, 0.55)], sure)
     lines = strip.split(read, 8.0)
     assert [lines[0].text, lines[1].text] == ["3底", "%6"]
     assert lines[0].score == pytest.approx(0.55) and lines[0].dropped == pytest.approx(0.55)

@@ -16,7 +16,7 @@ from pbextract.forms.values import (
     split_code,
     to_decimal,
 )
-from pbextract.text import join_lines, squeeze_cjk_spaces
+from pbextract.text import join_lines, later_pauses, squeeze_cjk_spaces
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,23 @@ def test_join_lines(lines: list[str], joined: str) -> None:
 
 def test_join_lines_is_nfc() -> None:
     assert join_lines(["e\u0301"]) == "\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("text", "later"),
+    [
+        ("得满分：完成100%得90分值:完成90%得80分值；完成80%得70分值", ":；"),  # after a colon
+        ("深度保洁标准;绿化带全日制保洁;符合相关规定：公厕", ";："),  # after a semicolon
+        ("单位:万元", ""),
+        ("满分7.5分：完成。完成率：100%", ""),  # a new sentence
+        ("1.康复：训练；评估；2.保障：改造；保险", "；；；"),  # a numbered item opens a new sentence
+        ("（1）数量：5；（2）质量：合格", "；"),
+    ],
+)
+def test_colons_and_semicolons_after_the_first_of_a_sentence(text: str, later: str) -> None:
+    """Found to be semicolons (a low-resolution reading may take them for colons): a sentence nests
+    no colons."""
+    assert "".join(text[i] for i in later_pauses(text)) == later
 
 
 def test_spaces_between_cjk_glyphs_are_dropped_but_latin_words_kept() -> None:

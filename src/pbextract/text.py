@@ -43,3 +43,24 @@ def compact(text: str) -> str:
 def squeeze_cjk_spaces(text: str) -> str:
     """Drop spaces next to CJK characters (OCR and some exports put spaces between glyphs)."""
     return re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", text)
+
+
+PAUSES = ":;：；"  # colons and semicolons, both widths
+_SENTENCE_END = "。！？!?\n"
+# a numbered item (``2.``, ``二、``, ``（3）``) after a mark or at the start opens a new sentence
+_ITEM = re.compile(r"(?:(?<=^)|(?<=[;；,，：:\s]))(?:(?:\d+|[一二三四五六七八九十]+)[.、．](?!\d)|[（(]\d+[)）])")
+
+
+def later_pauses(text: str) -> list[int]:
+    """Where a colon or semicolon follows another in its sentence. A sentence nests no colons (GB/T
+    15834): a colon introduces its items and semicolons part them, so each of these is a semicolon."""
+    items = {m.start() for m in _ITEM.finditer(text)}
+    out, seen = [], False
+    for i, ch in enumerate(text):
+        if ch in _SENTENCE_END or i in items:
+            seen = False
+        elif ch in PAUSES:
+            if seen:
+                out.append(i)
+            seen = True
+    return out

@@ -18,7 +18,7 @@ from pbextract.read.imaging import PageImage
 from pbextract.read.ocr.engine import OcrEngine, Recognised
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, TextLine
-from pbextract.text import squeeze_cjk_spaces
+from pbextract.text import PAUSES, later_pauses, squeeze_cjk_spaces
 
 _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
@@ -39,6 +39,7 @@ _EDGE_MARK_CONFIDENCE = 0.85  # a mark trimmed from a cell's edge: a speck, most
 _LEADING_MARK = re.compile(r"^(\n*)[•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
 _TRAILING_MARK = re.compile(r"([\u4e00-\u9fff]\n*)[+＋•·・]+(\n*)$")
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
+_SEMICOLON = {":": ";", "：": "；"}
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
 _BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
 _BAR_SEEN = 1.3  # enough of that weight to confirm a ≥/≤ the recogniser read
@@ -358,24 +359,49 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt, end_doubt]), source="ocr")
         cell.char_confidence = _char_confidences(lines, cell, doubt)
         cell.end_doubt = end_doubt
-        cells.append(cell)
+        cells.append(_semicolons(cell, _char_confidences(lines, cell, doubt, alike=True)))
     return cells
 
 
-def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float) -> list[float]:
+def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float, alike: bool = False) -> list[float]:
     """Each character of the cell's joined text with the confidence it was read at (its line's
     doubt of a glyph read as nothing included), found by aligning the text with the recogniser's
     characters; one not among them (a ``。`` put back) is as sure as the cell. The cell's own doubts
-    (ink read as nothing, specks, marks trimmed) hold for every character."""
+    (ink read as nothing, specks, marks trimmed) hold for every character. ``alike``: a colon or
+    semicolon as sure as the recogniser was of either."""
     raw, sure = "", []
     for r in lines:
         chars = r.chars if len(r.chars) == len(r.text) else [r.score] * len(r.text)
+        if alike and len(r.alike) == len(r.text):
+            chars = [max(c, a) for c, a in zip(chars, r.alike, strict=True)]
         raw += r.text + "\n"
         sure += [min(c, r.dropped) for c in chars] + [1.0]
     out = [cell.confidence] * len(cell.text)
     for a, b, size in SequenceMatcher(None, raw, cell.text, autojunk=False).get_matching_blocks():
         out[b : b + size] = sure[a : a + size]
     return [min(c, doubt) for c in out]
+
+
+def _semicolons(cell: Cell, alike: list[float]) -> Cell:
+    """A cell whose colons after the first pause mark of their sentence are semicolons, each such mark
+    as sure as the recogniser was of either: a low-resolution scan prints ``;`` as ``:``."""
+    at = later_pauses(cell.text)
+    if not at:
+        return cell
+    chars = list(cell.char_confidence)
+    for i in at:
+        chars[i] = alike[i]
+    # the k-th mark of the joined text is the k-th of the printed lines
+    marks = [i for i, ch in enumerate(cell.text) if ch in PAUSES]
+    changed = {marks.index(i) for i in at}
+    count = iter(range(len(marks)))
+    lines = [
+        "".join(_SEMICOLON.get(ch, ch) if ch in PAUSES and next(count) in changed else ch for ch in line)
+        for line in cell.lines
+    ]
+    text = "".join(_SEMICOLON.get(ch, ch) if i in at else ch for i, ch in enumerate(cell.text))
+    confidence = min([*chars, cell.end_doubt])
+    return cell.model_copy(update={"lines": lines, "text": text, "char_confidence": chars, "confidence": confidence})
 
 
 def _unread_marks(crop: np.ndarray, read: Recognised, img: PageImage) -> list[float]:

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pbextract.text import PAUSES
+
 BLANK = 0  # the CTC blank class
 DROP_DOUBT = 0.3  # a character this probable where the blank wins may have been read as nothing
 
@@ -23,6 +25,7 @@ class Decoded(NamedTuple):
     sure: list[float]  # each character's probability
     steps: list[int]  # the time step (a slice of the input's width) where each character was read
     dropped: list[tuple[int, float]]  # (step, blank's probability) where a character nearly was read
+    alike: list[float]  # a colon's or semicolon's probability with the other's (a poor scan prints them alike)
 
 
 class FoldedDecoder:
@@ -42,6 +45,7 @@ class FoldedDecoder:
         self._spoken = np.array([i != BLANK and ch.strip() != "" for i, ch in enumerate(characters)])  # not a space
         for members in twins:
             self._canonical[members] = members[0]
+        self._alike = np.array([i for i, ch in enumerate(characters) if ch in PAUSES], dtype=np.int64)
 
     def decode(self, probs: np.ndarray) -> Decoded:
         """The text of one line, the folded probability of each of its characters, the time step
@@ -64,8 +68,13 @@ class FoldedDecoder:
         emit[1:] &= key[1:] != key[:-1]
         chars = [self.characters[i] for i in best[emit]]
         steps = np.flatnonzero(emit)
+        alike = np.where(np.isin(best, self._alike), probs[:, self._alike].sum(axis=1), sure)
         return Decoded(
-            "".join(chars), [float(s) for s in sure[emit]], [int(t) for t in steps], self._dropped(probs, key)
+            "".join(chars),
+            [float(s) for s in sure[emit]],
+            [int(t) for t in steps],
+            self._dropped(probs, key),
+            [float(a) for a in alike[emit]],
         )
 
     def _dropped(self, probs: np.ndarray, key: np.ndarray) -> list[tuple[int, float]]:

@@ -52,6 +52,9 @@ class Recognised(BaseModel):
     chars: list[float] = Field(default_factory=list, description="each character's probability, when known")
     at: list[float] = Field(default_factory=list, description="each character's centre, as a share of the crop's width")
     dropped: float = Field(default=1.0, description="how sure no character was read as nothing (the blank's margin)")
+    alike: list[float] = Field(
+        default_factory=list, description="each character's probability with the marks printed alike (``:`` ``;``)"
+    )
 
 
 class OcrEngine(Protocol):
@@ -166,11 +169,11 @@ class Strip(NamedTuple):
     def split(self, read: Decoded, step: float) -> dict[int, Recognised]:
         """Each line's characters, and its steps where one may have been read as nothing: those read
         over it, or nearest to it when read in a gap; spaces at a line's ends (the gap) are left out."""
-        chars: dict[int, list[tuple[str, float, float]]] = {i: [] for i, _, _ in self.parts}
+        chars: dict[int, list[tuple[str, float, float, float]]] = {i: [] for i, _, _ in self.parts}
         dropped: dict[int, float] = dict.fromkeys(chars, 1.0)
-        for ch, sure, t in zip(read.text, read.sure, read.steps, strict=True):
+        for ch, sure, t, alike in zip(read.text, read.sure, read.steps, read.alike, strict=True):
             i, at = self._where(t, step)
-            chars[i].append((ch, sure, min(1.0, max(0.0, at))))
+            chars[i].append((ch, sure, min(1.0, max(0.0, at)), alike))
         for t, blank in read.dropped:
             i, _ = self._where(t, step)
             dropped[i] = min(dropped[i], blank)
@@ -181,11 +184,12 @@ class Strip(NamedTuple):
                 got.pop(0)
         return {
             i: Recognised(
-                text="".join(c for c, _, _ in got),
-                score=min([s for _, s, _ in got] + [dropped[i]]) if got else 0.0,
-                chars=[s for _, s, _ in got],
-                at=[a for _, _, a in got],
+                text="".join(c[0] for c in got),
+                score=min([c[1] for c in got] + [dropped[i]]) if got else 0.0,
+                chars=[c[1] for c in got],
+                at=[c[2] for c in got],
                 dropped=dropped[i],
+                alike=[c[3] for c in got],
             )
             for i, got in chars.items()
         }
