@@ -16,7 +16,7 @@ from pbextract.forms.values import (
     split_code,
     to_decimal,
 )
-from pbextract.text import join_lines, later_pauses, squeeze_cjk_spaces
+from pbextract.text import bracket_pairs, join_lines, sentence_pauses, squeeze_cjk_spaces
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,12 @@ def test_join_lines_is_nfc() -> None:
 def test_colons_and_semicolons_after_the_first_of_a_sentence(text: str, later: str) -> None:
     """Found to be semicolons (a low-resolution reading may take them for colons): a sentence nests
     no colons."""
-    assert "".join(text[i] for i in later_pauses(text)) == later
+    assert "".join(text[i] for marks in sentence_pauses(text) for i in marks[1:]) == later
+
+
+def test_a_closing_bracket_pairs_with_the_last_one_opened() -> None:
+    text = "（鲁环委办便函【2021]51号）"
+    assert [text[a] + text[b] for a, b in bracket_pairs(text)] == ["【]", "（）"]
 
 
 def test_spaces_between_cjk_glyphs_are_dropped_but_latin_words_kept() -> None:

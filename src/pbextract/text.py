@@ -46,21 +46,34 @@ def squeeze_cjk_spaces(text: str) -> str:
 
 
 PAUSES = ":;：；"  # colons and semicolons, both widths
+BRACKETS = {"〔": "〕", "【": "】", "[": "]", "［": "］", "（": "）", "(": ")"}  # opening: closing
 _SENTENCE_END = "。！？!?\n"
 # a numbered item (``2.``, ``二、``, ``（3）``) after a mark or at the start opens a new sentence
 _ITEM = re.compile(r"(?:(?<=^)|(?<=[;；,，：:\s]))(?:(?:\d+|[一二三四五六七八九十]+)[.、．](?!\d)|[（(]\d+[)）])")
 
 
-def later_pauses(text: str) -> list[int]:
-    """Where a colon or semicolon follows another in its sentence. A sentence nests no colons (GB/T
-    15834): a colon introduces its items and semicolons part them, so each of these is a semicolon."""
+def sentence_pauses(text: str) -> list[list[int]]:
+    """Where the colons and semicolons are, sentence by sentence (those of sentences with two or more).
+    A sentence nests no colons (GB/T 15834): a colon introduces its items and semicolons part them,
+    so every mark after a sentence's first is a semicolon."""
     items = {m.start() for m in _ITEM.finditer(text)}
-    out, seen = [], False
+    out: list[list[int]] = [[]]
     for i, ch in enumerate(text):
-        if ch in _SENTENCE_END or i in items:
-            seen = False
+        if (ch in _SENTENCE_END or i in items) and out[-1]:
+            out.append([])
         elif ch in PAUSES:
-            if seen:
-                out.append(i)
-            seen = True
+            out[-1].append(i)
+    return [marks for marks in out if len(marks) > 1]
+
+
+def bracket_pairs(text: str) -> list[tuple[int, int]]:
+    """Where each closing bracket is and where the opening one it closes is (any kind: a poor scan
+    prints ``〕`` like ``】``); printed brackets pair, so the closing one is the opening one's kind."""
+    closing = set(BRACKETS.values())
+    out, opened = [], []
+    for i, ch in enumerate(text):
+        if ch in BRACKETS:
+            opened.append(i)
+        elif ch in closing and opened:
+            out.append((opened.pop(), i))
     return out

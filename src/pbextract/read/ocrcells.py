@@ -18,7 +18,7 @@ from pbextract.read.imaging import PageImage
 from pbextract.read.ocr.engine import OcrEngine, Recognised
 from pbextract.schema import BBox
 from pbextract.stages import Cell, Grid, TextLine
-from pbextract.text import PAUSES, later_pauses, squeeze_cjk_spaces
+from pbextract.text import BRACKETS, PAUSES, bracket_pairs, sentence_pauses, squeeze_cjk_spaces
 
 _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
@@ -39,7 +39,14 @@ _EDGE_MARK_CONFIDENCE = 0.85  # a mark trimmed from a cell's edge: a speck, most
 _LEADING_MARK = re.compile(r"^(\n*)[•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
 _TRAILING_MARK = re.compile(r"([\u4e00-\u9fff]\n*)[+＋•·・]+(\n*)$")
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
+_DOTS = ".·•・"  # what a recogniser may read for a 。 it cannot see as a ring
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_STOP_SIZE = (0.25, 0.45)  # a 。's size, in glyph heights
+_STOP_FAINT = 0.4  # a blurred ring's darkest ink: this share of the way from the strokes' to the background
 _SEMICOLON = {":": ";", "：": "；"}
+_RULED = PAUSES + "".join(BRACKETS) + "".join(BRACKETS.values())  # marks whose kind a rule may tell
+_CONFUSED_CONFIDENCE = 0.8  # a sentence's first colon where the recogniser read a semicolon as a colon
+_VEES = "Vv∨"
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
 _BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
 _BAR_SEEN = 1.3  # enough of that weight to confirm a ≥/≤ the recogniser read
@@ -141,7 +148,7 @@ def _blobs(ink: np.ndarray, join: float) -> list[list[int]]:
 
 
 def _trim_specks(
-    ink: np.ndarray, scale: float, first_line: bool = True
+    ink: np.ndarray, scale: float, first_line: bool = True, gray: np.ndarray | None = None, ink_level: int = 0
 ) -> tuple[tuple[int, int, int, int] | None, bool]:
     """The span (top, bottom, left, right) of a line's text without the specks at its ends, and
     whether the dot it ends with, kept, stands apart from the text as a speck would.
@@ -152,7 +159,8 @@ def _trim_specks(
     or trailing the text by a glyph's width or more (a real ``。`` follows its glyph closer, even
     where a font centres it). A hairline bar against the cell's side is what the inset left of a
     skewed or thick rule. (Whether a dropped speck was a character instead is not asked: measured on
-    the stress scans, that doubt was wrong 96 times in 97.)"""
+    the stress scans, that doubt was wrong 96 times in 97.) A ``。`` by its shape is not in doubt;
+    a 150 dpi one needs the line's grey (``gray``, ``ink_level``) to be told."""
     blobs = _blobs(ink, 0.5 * scale)
     if not blobs:
         return None, False
@@ -192,6 +200,7 @@ def _trim_specks(
         and last[0] - blobs[-2][1] >= 0.5 * em
         and not _ring(mark, em)
         and not _tailed(mark)
+        and not (gray is not None and _stop_shaped(gray, ink, blobs, last, ink_level))
     )
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
@@ -226,7 +235,7 @@ def line_crops(img: PageImage, box: BBox) -> CellLines:
     last = None  # (top, bottom, left, right) of the last line read, in the cell's pixels
     for top, bottom in _ink_rows(ink, s):
         band = ink[top:bottom]
-        span, doubt = _trim_specks(band, s, first_line=not out)
+        span, doubt = _trim_specks(band, s, first_line=not out, gray=sub[top:bottom], ink_level=img.ink_level)
         if span is None and last is not None and _wrapped_mark(band, top, last):
             full_stop = _ring(band, last[1] - last[0])
             end_doubtful |= not full_stop
@@ -341,6 +350,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     cells = []
     for g, (crops, inner_speck, end_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
+        lines = [_full_stops(crop, r, img) for (crop, _), r in zip(crops, lines, strict=True)]
         lines = [_doubted_beside(r, _unread_marks(crop, r, img)) for (crop, _), r in zip(crops, lines, strict=True)]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         if full_stop and texts and texts[-1] and not texts[-1].endswith("。"):
@@ -359,7 +369,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt, end_doubt]), source="ocr")
         cell.char_confidence = _char_confidences(lines, cell, doubt)
         cell.end_doubt = end_doubt
-        cells.append(_semicolons(cell, _char_confidences(lines, cell, doubt, alike=True)))
+        cells.append(_marks_by_rule(cell, _char_confidences(lines, cell, doubt, alike=True)))
     return cells
 
 
@@ -382,26 +392,31 @@ def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float, alike: 
     return [min(c, doubt) for c in out]
 
 
-def _semicolons(cell: Cell, alike: list[float]) -> Cell:
-    """A cell whose colons after the first pause mark of their sentence are semicolons, each such mark
-    as sure as the recogniser was of either: a low-resolution scan prints ``;`` as ``:``."""
-    at = later_pauses(cell.text)
-    if not at:
+def _marks_by_rule(cell: Cell, alike: list[float]) -> Cell:
+    """A cell whose marks a poor scan prints alike are told by rule, each as sure as the recogniser
+    was of its group (``alike``): a colon after the first pause mark of its sentence is a semicolon
+    (a 150 dpi scan prints ``;`` as ``:``), and a closing bracket of its opening one's kind is that
+    kind (``〔2021〕`` whose ``〕`` may have been ``】``; two that differ are left as read).
+    Where the recogniser read a semicolon as a colon, a colon it read first is in doubt too: mostly
+    such a sentence's first mark is a semicolon as well (in the hand-checked records, 22 in 27)."""
+    text, chars = list(cell.text), list(cell.char_confidence)
+    for first, *rest in sentence_pauses(cell.text):
+        for i in rest:
+            text[i], chars[i] = _SEMICOLON.get(text[i], text[i]), alike[i]
+        if text[first] in _SEMICOLON and any(cell.text[i] in _SEMICOLON for i in rest):
+            chars[first] = min(chars[first], _CONFUSED_CONFIDENCE)
+    for opening, closing in bracket_pairs(cell.text):
+        if BRACKETS[text[opening]] == text[closing]:
+            chars[closing] = alike[closing]
+    if chars == cell.char_confidence:
         return cell
-    chars = list(cell.char_confidence)
-    for i in at:
-        chars[i] = alike[i]
     # the k-th mark of the joined text is the k-th of the printed lines
-    marks = [i for i, ch in enumerate(cell.text) if ch in PAUSES]
-    changed = {marks.index(i) for i in at}
-    count = iter(range(len(marks)))
-    lines = [
-        "".join(_SEMICOLON.get(ch, ch) if ch in PAUSES and next(count) in changed else ch for ch in line)
-        for line in cell.lines
-    ]
-    text = "".join(_SEMICOLON.get(ch, ch) if i in at else ch for i, ch in enumerate(cell.text))
+    changed = iter([new for old, new in zip(cell.text, text, strict=True) if old in _RULED])
+    lines = ["".join(next(changed) if ch in _RULED else ch for ch in line) for line in cell.lines]
     confidence = min([*chars, cell.end_doubt])
-    return cell.model_copy(update={"lines": lines, "text": text, "char_confidence": chars, "confidence": confidence})
+    return cell.model_copy(
+        update={"lines": lines, "text": "".join(text), "char_confidence": chars, "confidence": confidence}
+    )
 
 
 def _unread_marks(crop: np.ndarray, read: Recognised, img: PageImage) -> list[float]:
@@ -436,6 +451,71 @@ def _unread_end_dot(crop: np.ndarray, read: Recognised, img: PageImage) -> bool:
         return False
     reach = _READ_REACH * em
     return not any(x0 - reach <= a * crop.shape[1] <= x1 + reach for a in read.at)
+
+
+def _full_stops(crop: np.ndarray, read: Recognised, img: PageImage) -> Recognised:
+    """A line whose ``。`` the recogniser lost at its end, or read as a dot between two Chinese
+    characters (``分值·满分``), put right by the mark's shape (``_full_stop_shape``)."""
+    if not read.text or len(read.at) != len(read.text) or len(read.chars) != len(read.text):
+        return read
+    ink = (crop < img.ink_level).astype(np.uint8)
+    blobs = _blobs(ink, 0.5 * img.scale)
+    if len(blobs) < 2:
+        return read
+    em = max(b[3] - b[2] for b in blobs)
+    width = crop.shape[1]
+
+    def full_stop(b: list[int]) -> bool:
+        return _stop_shaped(crop, ink, blobs, b, img.ink_level)
+
+    text, chars, at = list(read.text), list(read.chars), list(read.at)
+    for k in range(1, len(text) - 1):
+        if text[k] in _DOTS and _CJK.match(text[k - 1]) and _CJK.match(text[k + 1]):
+            b = min(blobs, key=lambda b: abs((b[0] + b[1]) / 2 - at[k] * width))
+            if full_stop(b):
+                text[k], chars[k] = "。", _SHAPE_SCORE
+    drops = read.drops
+    if _unread_end_dot(crop, read, img) and full_stop(blobs[-1]):
+        x0, x1 = blobs[-1][0] / width, blobs[-1][1] / width
+        reach = _READ_REACH * em / width
+        text.append("。")
+        chars.append(_SHAPE_SCORE)
+        at.append((x0 + x1) / 2)
+        drops = [(x, b) for x, b in drops if not x0 - reach <= x <= x1 + reach]  # the 。 nearly read
+    if text == list(read.text):
+        return read
+    alike = chars if len(read.alike) != len(read.text) else read.alike + chars[len(read.text) :]
+    dropped = min([1.0] + [b for _, b in drops])
+    return read.model_copy(
+        update={
+            "text": "".join(text),
+            "chars": chars,
+            "at": at,
+            "alike": alike,
+            "drops": drops,
+            "dropped": dropped,
+            "score": min([*chars, dropped]),
+        }
+    )
+
+
+def _stop_shaped(gray: np.ndarray, ink: np.ndarray, blobs: list[list[int]], b: list[int], ink_level: int) -> bool:
+    """Whether blob ``b`` of a line (grey, its ink and its blobs) is a ``。``: a ring, or, where the
+    scan blurred its thin ring into a disc (150 dpi), a round mark of a third of a glyph, below the
+    line's upper third, much fainter than the line's strokes (a speck or a ``·`` is solid or smaller)."""
+    em = max(x[3] - x[2] for x in blobs)
+    if _ring(ink[b[2] : b[3], b[0] : b[1]], em):
+        return True
+    mark = gray[b[2] : b[3], b[0] : b[1]]
+    stroke = float(np.percentile(gray[ink > 0], 5))
+    faint = (float(mark.min()) - stroke) / max(1.0, ink_level - stroke)
+    h, w = mark.shape
+    return (
+        _STOP_SIZE[0] * em <= max(w, h) <= _STOP_SIZE[1] * em
+        and 0.67 <= w / max(1, h) <= 1.5
+        and (b[2] + b[3]) / 2 - min(x[2] for x in blobs) >= 0.3 * em
+        and faint >= _STOP_FAINT
+    )
 
 
 def _doubted_beside(read: Recognised, marks: list[float]) -> Recognised:
@@ -485,10 +565,13 @@ def _equals_sign(crop: np.ndarray, read: Recognised, ink_level: int) -> Recognis
 def _barred_chevron(crop: np.ndarray, read: Recognised, img: PageImage) -> Recognised:
     """A leading chevron checked by its shape: a ``>``/``<`` much heavier below its middle than above
     is ``≥``/``≤`` whose bar (slanted in some fonts) merged into the lower arm at low resolution; a
-    ``≥``/``≤`` so weighted is confirmed, and the recogniser's doubt between the two no longer counts."""
+    ``≥``/``≤`` so weighted is confirmed, and the recogniser's doubt between the two no longer counts.
+    So is a ``V`` alone or before a number (a 150 dpi ``≥`` with a slanted bar reads ``V``), its
+    arms' opening side telling ``≥`` from ``≤``; a letter V is no heavier below."""
     lead = len(read.text) - len(read.text.lstrip())
     sign = read.text[lead : lead + 1]
-    if sign not in _CHEVRONS:
+    vee = bool(sign) and sign in _VEES and not read.text[lead + 1 : lead + 2].strip("0123456789")
+    if sign not in _CHEVRONS and not vee:
         return read
     ink = (crop < img.ink_level).astype(np.uint8)
     x0, x1, top, bottom = _blobs(ink, 0.5 * img.scale)[0]
@@ -497,6 +580,9 @@ def _barred_chevron(crop: np.ndarray, read: Recognised, img: PageImage) -> Recog
     weight = int(glyph[middle:].sum()) / max(1, int(glyph[:middle].sum()))
     if weight < (_BAR_SEEN if sign in "≥≤" else _BAR_WEIGHT):
         return read
+    if vee:  # the arms open to the left at the top: a ``>`` over its bar
+        cols = np.flatnonzero(glyph[: max(1, (bottom - top) // 4)].any(axis=0))
+        sign = ">" if cols.size and cols.mean() < glyph.shape[1] / 2 else "<"
     text = read.text[:lead] + _CHEVRONS[sign] + read.text[lead + 1 :]
     chars = list(read.chars)
     if len(chars) != len(read.text):

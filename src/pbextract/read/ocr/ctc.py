@@ -14,9 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pbextract.text import PAUSES
+from pbextract.text import BRACKETS, PAUSES
 
 BLANK = 0  # the CTC blank class
+# marks a poor scan prints alike: colons and semicolons, and each side's brackets of every kind
+ALIKE = (PAUSES, "".join(BRACKETS), "".join(BRACKETS.values()))
 DROP_DOUBT = 0.3  # a character this probable where the blank wins may have been read as nothing
 
 
@@ -25,7 +27,7 @@ class Decoded(NamedTuple):
     sure: list[float]  # each character's probability
     steps: list[int]  # the time step (a slice of the input's width) where each character was read
     dropped: list[tuple[int, float]]  # (step, blank's probability) where a character nearly was read
-    alike: list[float]  # a colon's or semicolon's probability with the other's (a poor scan prints them alike)
+    alike: list[float]  # each character's probability with that of the marks printed ALIKE
 
 
 class FoldedDecoder:
@@ -45,7 +47,9 @@ class FoldedDecoder:
         self._spoken = np.array([i != BLANK and ch.strip() != "" for i, ch in enumerate(characters)])  # not a space
         for members in twins:
             self._canonical[members] = members[0]
-        self._alike = np.array([i for i, ch in enumerate(characters) if ch in PAUSES], dtype=np.int64)
+        self._alike = [
+            np.array([i for i, ch in enumerate(characters) if ch in marks], dtype=np.int64) for marks in ALIKE
+        ]
 
     def decode(self, probs: np.ndarray) -> Decoded:
         """The text of one line, the folded probability of each of its characters, the time step
@@ -68,7 +72,10 @@ class FoldedDecoder:
         emit[1:] &= key[1:] != key[:-1]
         chars = [self.characters[i] for i in best[emit]]
         steps = np.flatnonzero(emit)
-        alike = np.where(np.isin(best, self._alike), probs[:, self._alike].sum(axis=1), sure)
+        alike = sure.copy()
+        for group in self._alike:
+            inside = np.isin(best, group)
+            alike[inside] = probs[inside][:, group].sum(axis=1)
         return Decoded(
             "".join(chars),
             [float(s) for s in sure[emit]],

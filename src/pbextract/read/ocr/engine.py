@@ -55,6 +55,9 @@ class Recognised(BaseModel):
     alike: list[float] = Field(
         default_factory=list, description="each character's probability with the marks printed alike (``:`` ``;``)"
     )
+    drops: list[tuple[float, float]] = Field(
+        default_factory=list, description="(place, blank's probability) where a character may have been read as nothing"
+    )
 
 
 class OcrEngine(Protocol):
@@ -170,13 +173,14 @@ class Strip(NamedTuple):
         """Each line's characters, and its steps where one may have been read as nothing: those read
         over it, or nearest to it when read in a gap; spaces at a line's ends (the gap) are left out."""
         chars: dict[int, list[tuple[str, float, float, float]]] = {i: [] for i, _, _ in self.parts}
-        dropped: dict[int, float] = dict.fromkeys(chars, 1.0)
+        drops: dict[int, list[tuple[float, float]]] = {i: [] for i in chars}
         for ch, sure, t, alike in zip(read.text, read.sure, read.steps, read.alike, strict=True):
             i, at = self._where(t, step)
             chars[i].append((ch, sure, min(1.0, max(0.0, at)), alike))
         for t, blank in read.dropped:
-            i, _ = self._where(t, step)
-            dropped[i] = min(dropped[i], blank)
+            i, at = self._where(t, step)
+            drops[i].append((at, blank))
+        dropped = {i: min([1.0] + [b for _, b in d]) for i, d in drops.items()}
         for got in chars.values():
             while got and got[-1][0].isspace():
                 got.pop()
@@ -190,6 +194,7 @@ class Strip(NamedTuple):
                 at=[c[2] for c in got],
                 dropped=dropped[i],
                 alike=[c[3] for c in got],
+                drops=drops[i],
             )
             for i, got in chars.items()
         }
