@@ -337,7 +337,7 @@ def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_characters_besi
     """Glyphs at 10-50, 70-110 and 150-190 px and a small mark at 54-66 (a 、): read as 乡街道, each
     character centred on a glyph, the mark was skipped, and 乡 and 街 are in doubt; read as 乡、街道,
     it was not."""
-    from pbextract.read.ocrcells import _doubted_beside, _unread_marks
+    from pbextract.read.ocrcells import _doubted_beside, _line_ink, _unread_marks
 
     crop = np.full((50, 200), 255, np.uint8)
     crop[5:45, 10:50] = 0
@@ -347,9 +347,10 @@ def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_characters_besi
     img = PageImage(page=1, gray=crop, scale=300 / 72, skew=0.0)
     skipped = Recognised(text="乡街道", score=0.99, chars=[0.99] * 3, at=[30 / 200, 90 / 200, 170 / 200])
     read = Recognised(text="乡、街道", score=0.99, chars=[0.99] * 4, at=[30 / 200, 58 / 200, 90 / 200, 170 / 200])
-    assert _unread_marks(crop, skipped, img) == [pytest.approx(60 / 200, abs=0.01)]
-    assert _unread_marks(crop, read, img) == []
-    doubted = _doubted_beside(skipped, _unread_marks(crop, skipped, img))
+    line = _line_ink(crop, img)
+    assert _unread_marks(line, skipped) == [pytest.approx(60 / 200, abs=0.01)]
+    assert _unread_marks(line, read) == []
+    doubted = _doubted_beside(skipped, _unread_marks(line, skipped))
     assert doubted.chars == [0.85, 0.85, 0.99] and doubted.score == 0.85
 
 
@@ -374,7 +375,7 @@ def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:
 def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
     """Glyphs at 10-50 and 70-110 px and a dot at 118-124 (a 。 set close, blurred solid): read as
     两字, the dot was lost; read as 两字。, it was not."""
-    from pbextract.read.ocrcells import _unread_end_dot
+    from pbextract.read.ocrcells import _line_ink, _unread_end_dot
 
     crop = np.full((50, 140), 255, np.uint8)
     crop[5:45, 10:50] = 0
@@ -383,9 +384,9 @@ def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
     img = PageImage(page=1, gray=crop, scale=300 / 72, skew=0.0)
     lost = Recognised(text="两字", score=0.99, chars=[0.99] * 2, at=[30 / 140, 90 / 140])
     read = Recognised(text="两字。", score=0.99, chars=[0.99] * 3, at=[30 / 140, 90 / 140, 121 / 140])
-    assert _unread_end_dot(crop, lost, img)
-    assert not _unread_end_dot(crop, read, img)
-    assert not _unread_end_dot(crop[:, :115], lost, img)  # no dot
+    assert _unread_end_dot(_line_ink(crop, img), lost, img.scale)
+    assert not _unread_end_dot(_line_ink(crop, img), read, img.scale)
+    assert not _unread_end_dot(_line_ink(crop[:, :115], img), lost, img.scale)  # no dot
 
 
 def test_a_stroke_set_apart_after_the_text_is_a_mark_not_a_speck() -> None:

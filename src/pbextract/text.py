@@ -46,7 +46,8 @@ def squeeze_cjk_spaces(text: str) -> str:
 
 
 PAUSES = ":;：；"  # colons and semicolons, both widths
-BRACKETS = {"〔": "〕", "【": "】", "[": "]", "［": "］", "（": "）", "(": ")"}  # opening: closing
+# opening: closing
+BRACKETS = {"〔": "〕", "【": "】", "[": "]", "［": "］", "（": "）", "(": ")", "《": "》", "〈": "〉"}
 _SENTENCE_END = "。！？!?\n"
 # a numbered item (``2.``, ``二、``, ``（3）``) after a mark or at the start opens a new sentence
 _ITEM = re.compile(r"(?:(?<=^)|(?<=[;；,，：:\s]))(?:(?:\d+|[一二三四五六七八九十]+)[.、．](?!\d)|[（(]\d+[)）])")
@@ -68,7 +69,7 @@ def sentence_pauses(text: str) -> list[list[int]]:
 
 def bracket_pairs(text: str) -> list[tuple[int, int]]:
     """Where each closing bracket is and where the opening one it closes is (any kind: a poor scan
-    prints ``〕`` like ``】``); printed brackets pair, so the closing one is the opening one's kind."""
+    prints ``〕`` like ``】``); printed brackets pair."""
     closing = set(BRACKETS.values())
     out, opened = [], []
     for i, ch in enumerate(text):

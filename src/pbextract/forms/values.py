@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel
 
-from pbextract.text import compact
+from pbextract.text import BRACKETS, compact
 
 OPERATORS = {
     ">=": "≥",
@@ -43,8 +43,7 @@ _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")  # not a thousands group: a point mi
 _V_SIGN = re.compile(r"[Vv∨](?:\d|$)")  # a V alone in the 符号 cell, or before the number
 # a year between two brackets of different styles, one of them a 六角括号 (〔 or 〕)
 _YEAR_BRACKETS = re.compile(r"[〔【\[［（(]\s*((?:19|20)\d{2})\s*[〕】\]］）)]")
-_PAIRED = {"〔": "〕", "【": "】", "[": "]", "［": "］", "（": "）", "(": ")"}
-_OPENING = {closing: opening for opening, closing in _PAIRED.items()}
+_OPENING = {closing: opening for opening, closing in BRACKETS.items()}
 _AMOUNT_SUFFIX = re.compile(r"(?<=\d)(万元|千元|亿元|元|万)$")
 
 
@@ -92,7 +91,7 @@ def ocr_year_brackets(text: str) -> str | None:
 
     def fixed(m: re.Match[str]) -> str:
         opening, closing = m.group()[0], m.group()[-1]
-        if _PAIRED[opening] == closing or "〔" not in (opening, _OPENING[closing]):
+        if BRACKETS[opening] == closing or "〔" not in (opening, _OPENING[closing]):
             return m.group()
         return f"〔{m[1]}〕"
 

@@ -350,8 +350,9 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
     cells = []
     for g, (crops, inner_speck, end_speck, full_stop) in zip(chosen, found, strict=True):
         lines = [_barred_chevron(crop, _equals_sign(crop, next(read), img.ink_level), img) for crop, _ in crops]
-        lines = [_full_stops(crop, r, img) for (crop, _), r in zip(crops, lines, strict=True)]
-        lines = [_doubted_beside(r, _unread_marks(crop, r, img)) for (crop, _), r in zip(crops, lines, strict=True)]
+        inks = [_line_ink(crop, img) for crop, _ in crops]
+        lines = [_full_stops(crop, ink, r, img) for (crop, _), ink, r in zip(crops, inks, lines, strict=True)]
+        lines = [_doubted_beside(r, _unread_marks(ink, r)) for ink, r in zip(inks, lines, strict=True)]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         if full_stop and texts and texts[-1] and not texts[-1].endswith("。"):
             texts[-1] += "。"
@@ -364,7 +365,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
             texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
         if crops and not end_speck:
-            end_speck = _unread_end_dot(crops[-1][0], lines[-1], img)
+            end_speck = _unread_end_dot(inks[-1], lines[-1], img.scale)
         end_doubt = _EDGE_SPECK_CONFIDENCE if end_speck else 1.0
         cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt, end_doubt]), source="ocr")
         cell.char_confidence = _char_confidences(lines, cell, doubt)
@@ -395,8 +396,8 @@ def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float, alike: 
 def _marks_by_rule(cell: Cell, alike: list[float]) -> Cell:
     """A cell whose marks a poor scan prints alike are told by rule, each as sure as the recogniser
     was of its group (``alike``): a colon after the first pause mark of its sentence is a semicolon
-    (a 150 dpi scan prints ``;`` as ``:``), and a closing bracket of its opening one's kind is that
-    kind (``〔2021〕`` whose ``〕`` may have been ``】``; two that differ are left as read).
+    (a 150 dpi scan prints ``;`` as ``:``), and two brackets of one kind that pair are that kind
+    (``〔2021〕`` whose ``〕`` may have been ``】``; two that differ are left as read).
     Where the recogniser read a semicolon as a colon, a colon it read first is in doubt too: mostly
     such a sentence's first mark is a semicolon as well (in the hand-checked records, 22 in 27)."""
     text, chars = list(cell.text), list(cell.char_confidence)
@@ -407,7 +408,7 @@ def _marks_by_rule(cell: Cell, alike: list[float]) -> Cell:
             chars[first] = min(chars[first], _CONFUSED_CONFIDENCE)
     for opening, closing in bracket_pairs(cell.text):
         if BRACKETS[text[opening]] == text[closing]:
-            chars[closing] = alike[closing]
+            chars[opening], chars[closing] = alike[opening], alike[closing]
     if chars == cell.char_confidence:
         return cell
     # the k-th mark of the joined text is the k-th of the printed lines
@@ -419,48 +420,55 @@ def _marks_by_rule(cell: Cell, alike: list[float]) -> Cell:
     )
 
 
-def _unread_marks(crop: np.ndarray, read: Recognised, img: PageImage) -> list[float]:
+class LineInk(NamedTuple):
+    """A line crop's ink (1 where darker than the page's ink level) and its blobs (``_blobs``)."""
+
+    ink: np.ndarray
+    blobs: list[list[int]]
+
+
+def _line_ink(crop: np.ndarray, img: PageImage) -> LineInk:
+    ink = (crop < img.ink_level).astype(np.uint8)
+    return LineInk(ink, _blobs(ink, 0.5 * img.scale))
+
+
+def _unread_marks(line: LineInk, read: Recognised) -> list[float]:
     """Where ink inside a line, a glyph or a mark as small as ``、``, has no character read at it
     (the recogniser skipped it: ``（乡、街道）示范村`` for ``（乡、街道）、示范村``), as shares of the
     crop's width. The ink at the line's ends is the speck checks' business."""
     if not read.text or len(read.at) != len(read.text):
         return []
-    blobs = _blobs((crop < img.ink_level).astype(np.uint8), 0.5 * img.scale)
+    blobs, width = line.blobs, line.ink.shape[1]
     em = max((b[3] - b[2] for b in blobs), default=0)
-    centres = [a * crop.shape[1] for a in read.at]
+    centres = [a * width for a in read.at]
     reach = _READ_REACH * em
     return [
-        (b[0] + b[1]) / 2 / crop.shape[1]
+        (b[0] + b[1]) / 2 / width
         for b in blobs[1:-1]
         if max(b[1] - b[0], b[3] - b[2]) >= _MARK_SIZE * em
         and not any(b[0] - reach <= c <= b[1] + reach for c in centres)
     ]
 
 
-def _unread_end_dot(crop: np.ndarray, read: Recognised, img: PageImage) -> bool:
+def _unread_end_dot(line: LineInk, read: Recognised, scale: float) -> bool:
     """Whether a line ends with a dot (a 。 or a speck: too small for a glyph) with no character read
     at it: the recogniser may have lost a 。."""
-    if not read.text or len(read.at) != len(read.text):
-        return False
-    blobs = _blobs((crop < img.ink_level).astype(np.uint8), 0.5 * img.scale)
-    if len(blobs) < 2:
+    blobs = line.blobs
+    if not read.text or len(read.at) != len(read.text) or len(blobs) < 2:
         return False
     em = max(b[3] - b[2] for b in blobs)
     x0, x1, top, bottom = blobs[-1]
-    if max(x1 - x0, bottom - top) >= max(_DOT_PT * img.scale, 0.35 * em):
+    if max(x1 - x0, bottom - top) >= max(_DOT_PT * scale, 0.35 * em):
         return False
     reach = _READ_REACH * em
-    return not any(x0 - reach <= a * crop.shape[1] <= x1 + reach for a in read.at)
+    return not any(x0 - reach <= a * line.ink.shape[1] <= x1 + reach for a in read.at)
 
 
-def _full_stops(crop: np.ndarray, read: Recognised, img: PageImage) -> Recognised:
+def _full_stops(crop: np.ndarray, line: LineInk, read: Recognised, img: PageImage) -> Recognised:
     """A line whose ``。`` the recogniser lost at its end, or read as a dot between two Chinese
     characters (``分值·满分``), put right by the mark's shape (``_full_stop_shape``)."""
-    if not read.text or len(read.at) != len(read.text) or len(read.chars) != len(read.text):
-        return read
-    ink = (crop < img.ink_level).astype(np.uint8)
-    blobs = _blobs(ink, 0.5 * img.scale)
-    if len(blobs) < 2:
+    ink, blobs = line
+    if not read.text or len(read.at) != len(read.text) or len(read.chars) != len(read.text) or len(blobs) < 2:
         return read
     em = max(b[3] - b[2] for b in blobs)
     width = crop.shape[1]
@@ -475,7 +483,7 @@ def _full_stops(crop: np.ndarray, read: Recognised, img: PageImage) -> Recognise
             if full_stop(b):
                 text[k], chars[k] = "。", _SHAPE_SCORE
     drops = read.drops
-    if _unread_end_dot(crop, read, img) and full_stop(blobs[-1]):
+    if _unread_end_dot(line, read, img.scale) and full_stop(blobs[-1]):
         x0, x1 = blobs[-1][0] / width, blobs[-1][1] / width
         reach = _READ_REACH * em / width
         text.append("。")
