@@ -119,7 +119,8 @@ def read_image_page(taken: ImagePage, engine: OcrEngine) -> list[PageTable]:
     img = prepared(taken.raw)
     chars = deskew_chars(taken.chars, img, page.width, page.height) if taken.chars else []
     tables = _image_tables(img, page, page.width, chars, engine)
-    if not _may_lie_turned([c for t in tables for c in t.cells]) or not (turn := best_turn(img, engine)):
+    boxes = [c.bbox for t in tables for c in t.grid.cells]
+    if not _may_lie_turned([c for t in tables for c in t.cells]) or not (turn := best_turn(img, boxes, engine)):
         return tables
     img = turned(img, turn)
     width = page.height if turn in (90, 270) else page.width

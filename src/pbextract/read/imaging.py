@@ -111,6 +111,19 @@ def turned(img: PageImage, turn: int) -> PageImage:
     return img.model_copy(update={"gray": gray, "turn": (img.turn + turn) % 360})
 
 
+def turned_box(img: PageImage, box: tuple[float, float, float, float], turn: int) -> tuple[float, float, float, float]:
+    """A box on ``img`` (PDF points, top-left origin) where it lies once the image is ``turned``."""
+    width, height = img.gray.shape[1] / img.scale, img.gray.shape[0] / img.scale
+    x0, y0, x1, y1 = box
+    if turn % 360 == 90:
+        return (height - y1, x0, height - y0, x1)
+    if turn % 360 == 180:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if turn % 360 == 270:
+        return (y0, width - x1, y1, width - x0)
+    return box
+
+
 class RenderedPage(BaseModel):
     """A page as rendered by pdfium, before any clean-up: what the image path takes from the PDF."""
 

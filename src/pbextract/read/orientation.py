@@ -12,10 +12,10 @@ sure: the page is turned where a turn reads several times as many as the page as
 
 from __future__ import annotations
 
-from pbextract.read.imagegrid import find_image_grids
-from pbextract.read.imaging import PageImage, turned
+from pbextract.read.imaging import PageImage, turned, turned_box
 from pbextract.read.ocr.engine import OcrEngine
 from pbextract.read.ocrcells import line_crops
+from pbextract.schema import BBox
 from pbextract.stages import Cell
 
 SURE = 0.9  # a cell or line read at least this sure
@@ -35,22 +35,22 @@ def legibility(cells: list[Cell]) -> float | None:
     return sum(c.confidence >= SURE for c in filled) / len(filled)
 
 
-def best_turn(img: PageImage, engine: OcrEngine) -> int:
+def best_turn(img: PageImage, boxes: list[BBox], engine: OcrEngine) -> int:
     """The quarter turn (0, 90, 180 or 270) at which a sample of the page's lines gives the most
-    characters read sure, if that is clearly more than the page gives as it lies; else 0."""
-    as_lies = _sure_characters(img, engine) or 0
+    characters read sure, if that is clearly more than the page gives as it lies; else 0. ``boxes``:
+    the cells of the page as it lies (PDF points), turned with it."""
+    as_lies = _sure_characters(img, boxes, engine) or 0
     best, best_count = 0, max(GAIN * as_lies, as_lies + MIN_GAIN)
     for turn in TURNS:
-        count = _sure_characters(turned(img, turn), engine)
+        count = _sure_characters(turned(img, turn), [turned_box(img, box, turn) for box in boxes], engine)
         if count is not None and count >= best_count:
             best, best_count = turn, count
     return best
 
 
-def _sure_characters(img: PageImage, engine: OcrEngine) -> int | None:
+def _sure_characters(img: PageImage, boxes: list[BBox], engine: OcrEngine) -> int | None:
     """The characters of the sure readings among the first lines of a sample of filled cells; None
     where the page shows too few cells with text."""
-    boxes = [cell.bbox for grid in find_image_grids(img) for cell in grid.cells]
     crops = [found.crops[0][0] for box in boxes if (found := line_crops(img, box)).crops]
     if len(crops) < MIN_CELLS:
         return None
