@@ -87,12 +87,13 @@ class FoldedDecoder:
     def _dropped(self, probs: np.ndarray, key: np.ndarray) -> list[tuple[int, float]]:
         """Blank steps whose likeliest character (not a space: a space lost is no loss) is DROP_DOUBT or
         more probable and is not the character read just before or after (a glyph's tail)."""
-        spoken = np.where(self._spoken, probs, 0.0)
+        # a character can reach DROP_DOUBT only where the blank leaves it room (most blank steps do not)
+        steps = np.flatnonzero((key == BLANK) & (probs[:, BLANK] <= 1.0 - DROP_DOUBT + 1e-3))
+        spoken = np.where(self._spoken, probs[steps], 0.0)
         rival = spoken.argmax(axis=1)
-        likely = np.flatnonzero((key == BLANK) & (spoken[np.arange(len(key)), rival] >= DROP_DOUBT))
         out = []
-        for t in likely.tolist():
+        for t, r, p in zip(steps.tolist(), rival.tolist(), spoken[np.arange(len(steps)), rival].tolist(), strict=True):
             near = {int(key[u]) for u in (t - 1, t + 1) if 0 <= u < len(key)}
-            if int(self._canonical[rival[t]]) not in near:
+            if p >= DROP_DOUBT and int(self._canonical[r]) not in near:
                 out.append((t, float(probs[t, BLANK])))
         return out
