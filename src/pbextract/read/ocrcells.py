@@ -45,7 +45,7 @@ _STOP_SIZE = (0.25, 0.45)  # a 。's size, in glyph heights
 _STOP_FAINT = 0.4  # a blurred ring's darkest ink: this share of the way from the strokes' to the background
 _SEMICOLON = {":": ";", "：": "；"}
 _RULED = PAUSES + "".join(BRACKETS) + "".join(BRACKETS.values())  # marks whose kind a rule may tell
-_CONFUSED_CONFIDENCE = 0.8  # a sentence's first colon where the recogniser read a semicolon as a colon
+_CONFUSED_CONFIDENCE = 0.8  # a sentence's first colon where the recogniser read every later semicolon as a colon
 _VEES = "Vv∨"
 _CHEVRONS = {">": "≥", "<": "≤", "≥": "≥", "≤": "≤"}
 _BAR_WEIGHT = 1.5  # ink below a chevron's middle over ink above it: a barred ≥/≤ (a bare > is near 1)
@@ -398,13 +398,15 @@ def _marks_by_rule(cell: Cell, alike: list[float]) -> Cell:
     was of its group (``alike``): a colon after the first pause mark of its sentence is a semicolon
     (a 150 dpi scan prints ``;`` as ``:``), and two brackets of one kind that pair are that kind
     (``〔2021〕`` whose ``〕`` may have been ``】``; two that differ are left as read).
-    Where the recogniser read a semicolon as a colon, a colon it read first is in doubt too: mostly
-    such a sentence's first mark is a semicolon as well (in the hand-checked records, 22 in 27)."""
+    Where the recogniser read every later mark as a colon, it showed no sign of telling the two
+    apart, and a colon it read first is in doubt too: mostly such a sentence's first mark is a
+    semicolon as well (in the hand-checked records, 22 in 27). Where it read some as semicolons,
+    its first colon stands."""
     text, chars = list(cell.text), list(cell.char_confidence)
     for first, *rest in sentence_pauses(cell.text):
         for i in rest:
             text[i], chars[i] = _SEMICOLON.get(text[i], text[i]), alike[i]
-        if text[first] in _SEMICOLON and any(cell.text[i] in _SEMICOLON for i in rest):
+        if text[first] in _SEMICOLON and all(cell.text[i] in _SEMICOLON for i in rest):
             chars[first] = min(chars[first], _CONFUSED_CONFIDENCE)
     for opening, closing in bracket_pairs(cell.text):
         if BRACKETS[text[opening]] == text[closing]:
