@@ -372,6 +372,25 @@ def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:
     assert _char_confidences(lines, cell, 0.7) == pytest.approx([0.7, 0.6, 0.7, 0.7, 0.7, 0.6])
 
 
+def test_a_sentence_s_later_colons_are_semicolons_and_its_first_in_doubt_where_all_were_misread() -> None:
+    """``;`` read as ``:`` after a sentence's first mark: a semicolon, as sure as either mark was.
+    Where every later mark was read so, the recogniser could not tell the two apart, and the first
+    colon is in doubt; where it read one right, the first colon stands."""
+    from pbextract.read.ocrcells import _marks_by_rule
+    from pbextract.stages import GridCell
+
+    g = GridCell(row=0, col=0, bbox=(0, 0, 10, 10))
+    for lines, text, first in [
+        (["项目:经费:核查", "：检查"], "项目:经费;核查；检查", 0.8),
+        (["得满分：完成;完成：完成"], "得满分：完成;完成；完成", 0.99),
+    ]:
+        cell = Cell.read(1, g, lines, 0.99, source="ocr")
+        cell.char_confidence = [0.99] * len(cell.text)
+        ruled = _marks_by_rule(cell, [1.0] * len(cell.text))
+        assert ruled.text == text and "".join(ruled.lines) == text
+        assert ruled.char_confidence[text.index("：" if "满分" in text else ":")] == first
+
+
 def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
     """Glyphs at 10-50 and 70-110 px and a dot at 118-124 (a 。 set close, blurred solid): read as
     两字, the dot was lost; read as 两字。, it was not."""
