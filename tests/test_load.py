@@ -3,6 +3,7 @@ replacing a PDF's rows, one transaction, the reviewed view, and the DDL."""
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +22,7 @@ from pbextract.load.source import read_batch
 from pbextract.load.warehouse import load, open_warehouse
 from pbextract.pipeline import FileResult
 from pbextract.review.corrections import Action, Correction, append_correction, corrections_path
+from pbextract.schema import Record
 from tests.conftest import SAMPLES, expected_records, write_out
 from tests.pgserver import new_database
 
@@ -128,6 +131,43 @@ def test_a_rerun_replaces_a_pdfs_rows(
     assert len([k for k in before["indicators"]["keys"] if k not in after["indicators"]["keys"]]) == len(
         dropped.indicators
     )
+
+
+def execute(target: str, sql: str) -> None:
+    if target.startswith("postgresql://"):
+        with psycopg.connect(target) as conn:
+            conn.execute(sql)
+    else:
+        with duckdb.connect(target) as con:
+            con.execute(sql)
+
+
+HEADER = ("header_x0", "header_y0", "header_x1", "header_y1")
+
+
+def test_each_flag_s_header_box_reaches_a_warehouse_made_before_it_had_one(
+    batch_out: Path, target: str, tmp_path: Path
+) -> None:
+    """The flags tables hold the box of the column header over each flagged cell, as records.jsonl
+    does; a warehouse made before those columns gains them on its next load, and an output folder
+    written before them loads with them empty."""
+    load(batch_out, target)
+    for table in ("flags", "flags_reviewed"):
+        for column in HEADER:
+            execute(target, f'ALTER TABLE {table} DROP COLUMN "{column}"')
+    load(batch_out, target)
+    records = [Record.model_validate_json(line) for line in (batch_out / "records.jsonl").read_text().splitlines()]
+    boxes = {f.flag_id: f.header_bbox for r in records for f in r.flags}
+    assert any(boxes.values()) and any(b is None for b in boxes.values())
+    rows = query(target, f"SELECT flag_id, {', '.join(HEADER)} FROM flags")
+    assert {k: (tuple(box) if box[0] is not None else None) for k, *box in rows} == boxes
+
+    older = tmp_path / "older"
+    shutil.copytree(batch_out, older)
+    flags = pq.read_table(older / "flags.parquet")
+    pq.write_table(flags.drop_columns(list(HEADER)), older / "flags.parquet")
+    load(older, target)
+    assert query(target, "SELECT count(*) FROM flags WHERE header_x0 IS NOT NULL") == [(0,)]
 
 
 def test_a_failed_load_changes_nothing(batch_out: Path, target: str) -> None:

@@ -43,6 +43,8 @@ EXTRACTED = (
 REVIEWED = tuple(replace(t, name=t.name + "_reviewed") for t in EXTRACTED)
 TABLES = EXTRACTED + REVIEWED
 NOT_NULL = {"record_id", "source_sha256", "schema_version", "index", "flag_id"}
+# columns added after a table was first created: a warehouse made before gains them on its next load
+ADDED = {"flags": ("header_x0", "header_y0", "header_x1", "header_y1")}
 
 _TYPES: dict[Dialect, dict[pa.DataType, str]] = {
     Dialect.DUCKDB: {
@@ -77,7 +79,8 @@ def column_list(table: Table) -> str:
 
 
 def create_statements(dialect: Dialect) -> list[str]:
-    """CREATE TABLE (and, for Postgres, an index on source_sha256) for every table, idempotent."""
+    """CREATE TABLE (and, for Postgres, an index on source_sha256) for every table, and the columns
+    added since (``ADDED``) for a table made before them; idempotent."""
     out: list[str] = []
     for t in TABLES:
         cols = [
@@ -85,6 +88,9 @@ def create_statements(dialect: Dialect) -> list[str]:
         ]
         cols.append(f"  PRIMARY KEY ({', '.join(ident(k) for k in t.key)})")
         out.append(f"CREATE TABLE IF NOT EXISTS {ident(t.name)} (\n" + ",\n".join(cols) + "\n)")
+        for name in ADDED.get(t.name.removesuffix("_reviewed"), ()):
+            kind = _TYPES[dialect][t.schema.field(name).type]
+            out.append(f"ALTER TABLE {ident(t.name)} ADD COLUMN IF NOT EXISTS {ident(name)} {kind}")
         if dialect == Dialect.POSTGRES:
             out.append(
                 f"CREATE INDEX IF NOT EXISTS {ident(t.name + '_sha')} ON {ident(t.name)} ({ident('source_sha256')})"

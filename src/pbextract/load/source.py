@@ -36,7 +36,7 @@ def read_batch(out: Path) -> Batch:
     needed = [out / f"{t.name}.parquet" for t in EXTRACTED] + [out / "records.jsonl", out / "manifest.json"]
     if missing := [p.name for p in needed if not p.exists()]:
         raise LoadError(f"{out}: not a finished output folder (missing {', '.join(missing)})")
-    extracted = [pq.read_table(out / f"{t.name}.parquet").select(t.columns).cast(t.schema) for t in EXTRACTED]
+    extracted = [_conformed(pq.read_table(out / f"{t.name}.parquet"), t.schema) for t in EXTRACTED]
     reviewed = apply_corrections(_records(out / "records.jsonl"), read_corrections(corrections_path(out)))
     data = [*extracted, *arrow_tables(reviewed.records)]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -49,6 +49,15 @@ def read_batch(out: Path) -> Batch:
         stale=len(reviewed.stale),
         unknown=len(reviewed.unknown),
     )
+
+
+def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A Parquet table in the warehouse's columns and types; a column that a folder written by an
+    earlier version lacks (see ``ddl.ADDED``) is null."""
+    for field in schema:
+        if field.name not in table.column_names:
+            table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+    return table.select(schema.names).cast(schema)
 
 
 def _records(path: Path) -> list[Record]:

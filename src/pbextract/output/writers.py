@@ -80,6 +80,10 @@ FLAGS = pa.schema(
         ("text", pa.string()),
         ("crop", pa.string()),
         ("resolved", pa.bool_()),
+        ("header_x0", pa.float64()),  # the column header over the flagged cell, where there is one
+        ("header_y0", pa.float64()),
+        ("header_x1", pa.float64()),
+        ("header_y1", pa.float64()),
     ]
 )
 
@@ -191,6 +195,7 @@ def _indicator_rows(r: Record) -> Iterator[dict[str, Any]]:
 def _flag_rows(r: Record) -> Iterator[dict[str, Any]]:
     for f in r.flags:
         x0, y0, x1, y1 = f.bbox if f.bbox else (None, None, None, None)
+        hx0, hy0, hx1, hy1 = f.header_bbox if f.header_bbox else (None, None, None, None)
         yield {
             **_keys(r),
             "flag_id": f.flag_id,
@@ -205,4 +210,8 @@ def _flag_rows(r: Record) -> Iterator[dict[str, Any]]:
             "text": f.text,
             "crop": f.crop,
             "resolved": f.resolved,
+            "header_x0": hx0,
+            "header_y0": hy0,
+            "header_x1": hx1,
+            "header_y1": hy1,
         }
