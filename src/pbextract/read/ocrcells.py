@@ -378,8 +378,8 @@ def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float, alike: 
     """Each character of the cell's joined text with the confidence it was read at (its line's
     doubt of a glyph read as nothing included), found by aligning the text with the recogniser's
     characters; one not among them (a ``。`` put back) is as sure as the cell. The cell's own doubts
-    (ink read as nothing, specks, marks trimmed) hold for every character. ``alike``: a colon or
-    semicolon as sure as the recogniser was of either."""
+    (ink read as nothing, specks, marks trimmed) hold for every character. ``alike``: a mark a poor
+    scan prints like others (a colon, a bracket) as sure as the recogniser was of any of them."""
     raw, sure = "", []
     for r in lines:
         chars = r.chars if len(r.chars) == len(r.text) else [r.score] * len(r.text)
@@ -411,7 +411,7 @@ def _marks_by_rule(cell: Cell, alike: list[float]) -> Cell:
     for opening, closing in bracket_pairs(cell.text):
         if BRACKETS[text[opening]] == text[closing]:
             chars[opening], chars[closing] = alike[opening], alike[closing]
-    if chars == cell.char_confidence:
+    if text == list(cell.text) and chars == cell.char_confidence:
         return cell
     # the k-th mark of the joined text is the k-th of the printed lines
     changed = iter([new for old, new in zip(cell.text, text, strict=True) if old in _RULED])
@@ -468,7 +468,7 @@ def _unread_end_dot(line: LineInk, read: Recognised, scale: float) -> bool:
 
 def _full_stops(crop: np.ndarray, line: LineInk, read: Recognised, img: PageImage) -> Recognised:
     """A line whose ``。`` the recogniser lost at its end, or read as a dot between two Chinese
-    characters (``分值·满分``), put right by the mark's shape (``_full_stop_shape``)."""
+    characters (``分值·满分``), put right by the mark's shape (``_stop_shaped``)."""
     ink, blobs = line
     if not read.text or len(read.at) != len(read.text) or len(read.chars) != len(read.text) or len(blobs) < 2:
         return read

@@ -53,7 +53,7 @@ class Recognised(BaseModel):
     at: list[float] = Field(default_factory=list, description="each character's centre, as a share of the crop's width")
     dropped: float = Field(default=1.0, description="how sure no character was read as nothing (the blank's margin)")
     alike: list[float] = Field(
-        default_factory=list, description="each character's probability with the marks printed alike (``:`` ``;``)"
+        default_factory=list, description="each character's probability with the marks a poor scan prints alike"
     )
     drops: list[tuple[float, float]] = Field(
         default_factory=list, description="(place, blank's probability) where a character may have been read as nothing"
