@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 
+from pydantic import BaseModel
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
@@ -118,12 +119,15 @@ def _marks_apart(a: str, b: str) -> bool:
 
 
 def value_at(data: object, path: str) -> object:
-    """The value at a dotted field path (``indicators.3.unit``) of a dumped record; None if absent."""
+    """The value at a dotted field path (``indicators.3.unit``) of a record, dumped or not; None if
+    absent."""
     for key in path.split("."):
         if isinstance(data, list):
             data = data[int(key)] if key.isdigit() and int(key) < len(data) else None
         elif isinstance(data, dict):
             data = data.get(key)
+        elif isinstance(data, BaseModel):
+            data = getattr(data, key, None)
     return data
 
 

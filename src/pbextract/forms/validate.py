@@ -41,7 +41,7 @@ def _field_confidence(cell: Cell, path: str, value: Any) -> float:
 def _flag(m: Mapped, path: str, reason: Reason, confidence: float = 0.5, text: str | None = None) -> Flag:
     cell: Cell | None = m.sources.get(path)
     header = m.headers.get(path)
-    own = _field_confidence(cell, path, value_at(m.record.model_dump(), path)) if cell else 1.0
+    own = _field_confidence(cell, path, value_at(m.record, path)) if cell else 1.0
     return Flag(
         field=path,
         page=cell.page if cell else m.record.page_start,
