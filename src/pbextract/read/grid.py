@@ -210,7 +210,7 @@ def _cells(group: list[Segment], tol: Tolerance) -> list[BBox]:
 
 
 def build_grids(page: int, segments: list[Segment], tol: Tolerance = VECTOR) -> list[Grid]:
-    """The ruled tables made by ``segments`` on one page, top to bottom."""
+    """The ruled tables made by ``segments`` on one page, top to bottom (left to right at one height)."""
     merged = merge_collinear(segments, tol)
     grids: list[Grid] = []
     for group in _tables(merged, tol):
@@ -221,7 +221,7 @@ def build_grids(page: int, segments: list[Segment], tol: Tolerance = VECTOR) -> 
         grid = grid_from_cells(page, _cells(group, tol))
         if grid is not None and grid.n_rows >= 1 and len(grid.col_edges) >= 3:
             grids.append(grid)
-    grids.sort(key=lambda g: g.bbox[1])
+    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
     return grids
 
 

@@ -43,12 +43,14 @@ def _runs(mask: np.ndarray, horizontal: bool, scale: float, min_pt: float) -> li
     keep = (length, 1) if horizontal else (1, length)
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, keep))
     lines = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    out = []
-    for x, y, w, h, _area in stats[1:n]:
-        if (w if horizontal else h) >= length:
-            out.append((float(x), float(y), float(x + w), float(y + h)))
-    return out
+    # Each 8-connected run's box: its outer contour's (the mask is nearly empty by now, and tracing
+    # contours takes a thirtieth of the time of labelling every pixel).
+    contours, hierarchy = cv2.findContours(lines, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    outer = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] < 0]
+    boxes = sorted((y, x, w, h) for x, y, w, h in map(cv2.boundingRect, outer) if (w if horizontal else h) >= length)
+    return [(float(x), float(y), float(x + w), float(y + h)) for y, x, w, h in boxes]
 
 
 def _segment(box: Box, horizontal: bool, img: PageImage) -> Segment:
