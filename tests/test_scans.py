@@ -179,6 +179,20 @@ def test_width_twins_share_their_probability() -> None:
     assert read.text == "," and read.sure == pytest.approx([0.55])
 
 
+def test_a_character_is_as_sure_as_the_surest_step_it_was_read_over() -> None:
+    """A glyph spans a few steps and its first shares the blank's probability as the glyph begins
+    (``典`` at 0.72, then 1.0): it was read sure. Two runs apart are two characters, each its own."""
+    alphabet = ["blank", "典", "型", "碘"]
+    decoder = FoldedDecoder(alphabet)
+    read = decoder.decode(_steps(alphabet, {"典": 0.72}, {"典": 0.99}, {"型": 0.98}))
+    assert read.text == "典型" and read.sure == pytest.approx([0.99, 0.98]) and read.steps == [0, 2]
+    # a doubt at every step of the run stays a doubt
+    read = decoder.decode(_steps(alphabet, {"典": 0.6, "碘": 0.4}, {"典": 0.55, "碘": 0.45}))
+    assert read.text == "典" and read.sure == pytest.approx([0.6])
+    read = decoder.decode(_steps(alphabet, {"典": 0.99}, {}, {"典": 0.7}))
+    assert read.text == "典典" and read.sure == pytest.approx([0.99, 0.7])
+
+
 def test_a_character_that_narrowly_lost_to_the_blank_is_a_doubt() -> None:
     """``3月底`` read ``3底``, 月 at 0.39 against the blank's 0.49: the line is in doubt at that step;
     a glyph's tail (the character read beside it) and a lost space are not."""
