@@ -103,6 +103,7 @@ class Spec:
     collapse: bool = True
     cover: bool = True
     breaks: bool = True  # manual page breaks inside tables (LibreOffice)
+    break_before: tuple[int, ...] = ()  # indicator rows that start a page, instead of a random break (LibreOffice)
     name: str = ""
 
     @property
@@ -354,12 +355,14 @@ def render_libreoffice(spec: Spec, out: Path) -> list[dict[str, Any]]:
                     )
             ws.row_dimensions[top + r].height = round(measure.heights[r] * 1.12 + 3, 1)
         hdr0 = top + table.header_start
-        if rng.random() < 0.8:
+        if rng.random() < 0.8 or spec.break_before:
             ws.print_title_rows = f"{hdr0}:{hdr0 + table.header_rows - 1}"
         # manual page breaks at varied indicator rows, besides Calc's own
         n_rows = len(table.rows)
         first_ind = table.header_start + table.header_rows
-        if spec.breaks and n_rows - first_ind > 6 and rng.random() < 0.7:
+        for k in spec.break_before:
+            ws.row_breaks.append(Break(id=top + first_ind + k - 1))
+        if spec.breaks and not spec.break_before and n_rows - first_ind > 6 and rng.random() < 0.7:
             at = top + rng.randrange(first_ind + 2, n_rows - 2)
             ws.row_breaks.append(Break(id=at))
         sheets.append(ws)
@@ -515,14 +518,23 @@ def locate(records: list[dict[str, Any]], pdf: Path) -> list[dict[str, Any]]:
     number.
     """
     with pdfplumber.open(pdf) as doc:
-        texts = [compact(p.extract_text() or "") for p in doc.pages]
-    # a code wrapped inside a narrow cell has the next cell's line between its parts: compare letters and digits
+        raw = [p.extract_text() or "" for p in doc.pages]
+    texts = [compact(t) for t in raw]
+    # a code wrapped inside a narrow cell has the next cell's line between its parts: compare letters
+    # and digits, or the code's two parts with one line between them
     alnum = [re.sub(r"[^0-9A-Za-z]", "", t) for t in texts]
+
+    def prints(i: int, code: str) -> bool:
+        if code in texts[i] or code in alnum[i]:
+            return True
+        split = (re.escape(code[:k]) + r"\n[^\n]*\n" + re.escape(code[k:]) for k in range(1, len(code)))
+        return any(re.search(pattern, raw[i]) for pattern in split)
+
     starts: list[int] = []
     for rec in records:
         after = starts[-1] if starts else 0
         code = rec["project_code"]
-        hit = next((i for i in range(after, len(texts)) if code in texts[i] or code in alnum[i]), None)
+        hit = next((i for i in range(after, len(texts)) if prints(i, code)), None)
         if hit is None:
             raise RuntimeError(f"{pdf.name}: project code {rec['project_code']} not found in the text layer")
         starts.append(hit + 1)
@@ -749,8 +761,15 @@ def by_code(truth: dict[str, list[dict[str, Any]]], code: str) -> dict[str, Any]
     return next(r for recs in truth.values() for r in recs if r["project_code"] == code)
 
 
+SPLIT_FORM1, SPLIT_FORM2 = "37150022P99000610227K", "37060022P20000110003M"  # 一级/二级 spans of several rows
+
+
+def code(recs: list[dict[str, Any]], project_code: str) -> dict[str, Any]:
+    return next(r for r in recs if r["project_code"] == project_code)
+
+
 def test_pages(truth: dict[str, list[dict[str, Any]]], out: Path, seed: int) -> None:
-    """Five small PDFs of one table each, with expected records, for the tests."""
+    """Seven small PDFs of one table each, with expected records, for the tests."""
     out.mkdir(parents=True, exist_ok=True)
 
     def by_size(recs: list[dict[str, Any]], layout: str | None = None) -> list[dict[str, Any]]:
@@ -778,6 +797,24 @@ def test_pages(truth: dict[str, list[dict[str, Any]]], out: Path, seed: int) -> 
         ("unknown-form", one("reportlab", "unknown", unknown_record(part1[len(part1) // 2]), font="wqy")),
         # (e) LibreOffice from an .xlsx workbook: the 第二部分 variant of form 1, merged text at the bottom
         ("libreoffice-form1", one("libreoffice", "form1", part2[0], font="uming", valign="bottom")),
+        # (f) LibreOffice draws a merged cell's text on every page it crosses, clipped to its part
+        # there: a 二级 span's over the repeated header (text at the top), and a 一级 span whose
+        # text is printed at its foot, two pages on, leaving a whole page's part of it blank
+        (
+            "libreoffice-form1-clipped",
+            one("libreoffice", "form1", code(truth["liaocheng"], SPLIT_FORM1), valign="top", break_before=(7,)),
+        ),
+        (
+            "libreoffice-form2-foot",
+            one(
+                "libreoffice",
+                "form2",
+                code(truth["yantai"], SPLIT_FORM2),
+                font="wqy",
+                valign="bottom",
+                break_before=(4, 7),
+            ),
+        ),
     ]
     for name, spec in jobs:
         pdf = out / f"{name}.pdf"
