@@ -28,6 +28,7 @@ Point = tuple[float, float]
 
 _MAX_SPACE_GAP = 3.0  # font sizes: a wider gap is not bridged by a space (it splits free text)
 _UNMAPPED_MAX = 0.25  # share of glyphs without Unicode above which the page is left to pdfplumber
+_CLIP_SLACK = 1.0  # points a glyph's centre may lie outside its clip region and still print
 _IMAGE_COVER_MAX = 0.4  # share of the page covered by images above which pdfplumber classifies the page
 
 
@@ -75,7 +76,7 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> tuple[list[Char], int
     raw = textpage.raw
     box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    fonts = _Fonts(raw)
+    fonts = _TextObjects(raw)
     out: list[Char] = []
     glyphs = unmapped = 0
     gap_space: Char | None = None  # the glyph before a space pdfium saw (or made)
@@ -93,9 +94,12 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> tuple[list[Char], int
         if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
             return None
         pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
+        obj = fonts.object(i)
+        if _clipped_away(box, fonts.clip(obj)):
+            continue
         pdfium_c.FPDFText_GetCharOrigin(raw, i, origin_x, origin_y)
         size = pdfium_c.FPDFText_GetFontSize(raw, i) * matrix.d
-        fontname, descent = fonts.of(i)
+        fontname, descent = fonts.of(obj)
         y0 = origin_y.value + descent * size
         char: Char = {
             "text": text,
@@ -115,6 +119,18 @@ def _chars(textpage: pdfium.PdfTextPage, height: float) -> tuple[list[Char], int
         gap_space = None
         out.append(char)
     return out, glyphs, unmapped
+
+
+def _clipped_away(box: Any, clip: Box | None) -> bool:
+    """Whether a glyph lies outside the region its text is clipped to, so is never printed: a
+    spreadsheet draws a merged cell's text on each page the cell crosses, clipped to the cell's
+    part on that page (LibreOffice puts it over the repeated header row, or below the table)."""
+    if clip is None:
+        return False
+    x, y = (box.left + box.right) / 2, (box.bottom + box.top) / 2
+    return not (
+        clip[0] - _CLIP_SLACK <= x <= clip[2] + _CLIP_SLACK and clip[1] - _CLIP_SLACK <= y <= clip[3] + _CLIP_SLACK
+    )
 
 
 def _spaces_between(before: Char, after: Char, run: bool) -> list[Char]:
@@ -146,20 +162,40 @@ _text_object = _by_address(pdfium_c.FPDFText_GetTextObject, _VOID, _VOID, _INT)
 _object_font = _by_address(pdfium_c.FPDFTextObj_GetFont, _VOID, _VOID)
 _font_name = _by_address(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _VOID, ctypes.c_char_p, ctypes.c_size_t)
 _font_descent = _by_address(pdfium_c.FPDFFont_GetDescent, _INT, _VOID, _FLOAT, ctypes.POINTER(_FLOAT))
+_clip_path = _by_address(pdfium_c.FPDFPageObj_GetClipPath, _VOID, _VOID)
+_clip_paths = _by_address(pdfium_c.FPDFClipPath_CountPaths, _INT, _VOID)
+_clip_segments = _by_address(pdfium_c.FPDFClipPath_CountPathSegments, _INT, _VOID, _INT)
+_clip_segment = _by_address(pdfium_c.FPDFClipPath_GetPathSegment, _VOID, _VOID, _INT, _INT)
+_segment_point = _by_address(
+    pdfium_c.FPDFPathSegment_GetPoint, _INT, _VOID, ctypes.POINTER(_FLOAT), ctypes.POINTER(_FLOAT)
+)
+Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF space
 
 
-class _Fonts:
-    """Base font name and descent (per unit of font size) of a glyph's font, looked up once per text object."""
+class _TextObjects:
+    """Base font name and descent (per unit of font size) of a glyph's font, looked up once per text
+    object, and the box its object is clipped to."""
 
     def __init__(self, textpage: Any) -> None:
         self.textpage = ctypes.cast(textpage, _VOID).value
         self.by_object: dict[int, tuple[str, float]] = {}
         self.by_font: dict[int, tuple[str, float]] = {}
         self.last: tuple[str, float] = ("", 0.0)
+        self.clips: dict[int, Box | None] = {}
 
-    def of(self, index: int) -> tuple[str, float]:
-        """The glyph's font; a glyph pdfium made up (a Kangxi radical normalised) takes the last one."""
-        obj = _text_object(self.textpage, index) or 0
+    def object(self, index: int) -> int:
+        """The glyph's text object (0 for a glyph pdfium made up: a Kangxi radical normalised)."""
+        return int(_text_object(self.textpage, index) or 0)
+
+    def clip(self, obj: int) -> Box | None:
+        """The bounding box of the region the text object is clipped to (the intersection of its
+        clip paths), or ``None`` where it is not clipped."""
+        if obj not in self.clips:
+            self.clips[obj] = _clip_box(obj) if obj else None
+        return self.clips[obj]
+
+    def of(self, obj: int) -> tuple[str, float]:
+        """The text object's font; a glyph without one takes the last glyph's."""
         if not obj:
             return self.last
         if obj not in self.by_object:
@@ -177,6 +213,28 @@ class _Fonts:
         _font_name(font, buf, n)
         descent = _FLOAT()
         return buf.value.decode("utf-8", "replace"), descent.value if _font_descent(font, 1.0, descent) else 0.0
+
+
+def _clip_box(obj: int) -> Box | None:
+    clip = _clip_path(obj) or 0
+    if not clip:
+        return None
+    box: Box | None = None
+    x, y = _FLOAT(), _FLOAT()
+    for p in range(_clip_paths(clip)):
+        points = []
+        for k in range(max(0, _clip_segments(clip, p))):
+            if _segment_point(_clip_segment(clip, p, k) or 0, x, y):
+                points.append((x.value, y.value))
+        if points:
+            xs, ys = [q[0] for q in points], [q[1] for q in points]
+            part = (min(xs), min(ys), max(xs), max(ys))
+            box = (
+                part
+                if box is None
+                else (max(box[0], part[0]), max(box[1], part[1]), min(box[2], part[2]), min(box[3], part[3]))
+            )
+    return box
 
 
 class _Objects:
