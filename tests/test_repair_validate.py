@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from pbextract.forms.labels import level_fits
 from pbextract.forms.mapping import Mapped, map_table
 from pbextract.forms.repair import fill_merged, rows_of, stitch
 from pbextract.forms.validate import validate
@@ -112,6 +113,19 @@ def test_fill_merged_up_when_the_text_is_printed_after_the_break() -> None:
     values = ["产出指标", "产出指标", "", "效益指标", "效益指标"]
     assert fill_merged(values, [1, 1, 1, 2, 2]) == ["产出指标", "产出指标", "效益指标", "效益指标", "效益指标"]
     assert fill_merged(["", "a"], [1, 1]) == ["", "a"]
+
+
+def test_fill_merged_takes_the_name_the_rows_belong_to() -> None:
+    """A 一级 span printed at its foot two pages on leaves its middle page's part blank: that part
+    takes the name below, which its rows' 二级 names belong to, not the one above."""
+    level1 = ["产出指标", "", "", "效益指标", "满意度指标"]
+    level2 = ["成本指标", "经济效益指标", "经济效益指标", "可持续影响指标", "服务对象满意度指标"]
+    pages = [1, 2, 2, 3, 3]
+    assert fill_merged(level1, pages)[1:3] == ["产出指标"] * 2  # the layout alone says: continued
+    fits = lambda k, name: level_fits(name, level2[k])  # noqa: E731
+    assert fill_merged(level1, pages, fits=fits)[1:3] == ["效益指标"] * 2
+    # where both names may hold the rows, the layout decides
+    assert fill_merged(["产出指标", "", "产出指标"], [1, 2, 3], fits=lambda k, name: True)[1] == "产出指标"
 
 
 def test_fill_merged_at_breaks_only_leaves_empty_cells_inside_a_page() -> None:

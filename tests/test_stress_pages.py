@@ -20,6 +20,8 @@ DIGITAL = [
     "chromium-form2.pdf",  # separate cell borders, a row cut by the page break, header repeated
     "libreoffice-form1.pdf",  # 第二部分 form, bottom-aligned merged text, print-title header
     "reportlab-form1-top.pdf",  # top-aligned merged 一级/二级 text over a page break
+    "libreoffice-form1-clipped.pdf",  # a 二级 span's text drawn, clipped away, over the repeated header
+    "libreoffice-form2-foot.pdf",  # a 一级 span printed at its foot two pages on: a whole page's part blank
 ]
 
 

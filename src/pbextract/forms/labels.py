@@ -119,6 +119,11 @@ LEVEL1 = frozenset(LEVELS)
 LEVEL2 = frozenset().union(*LEVELS.values())
 
 
+def level_fits(level1: str, level2: str) -> bool:
+    """Whether the 二级 name may stand under the 一级 name (either not a known name: nothing to say)."""
+    return level1 not in LEVELS or level2 not in LEVEL2 or level2 in LEVELS[level1]
+
+
 _UNIT_IN_LABEL = re.compile(r"[(（]\s*(万元|元|千元|亿元)\s*[)）]")
 
 

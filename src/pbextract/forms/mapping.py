@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, label_wording, match_label
+from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, label_wording, level_fits, match_label
 from pbextract.forms.repair import fill_merged
 from pbextract.forms.titleblock import read_title
 from pbextract.forms.values import (
@@ -418,8 +418,10 @@ class _Mapper:
         if not f.get("project_name") and title.title_name:
             f["project_name"] = title.title_name
         row_pages = [i["page"] for i in self.indicators]
-        levels1 = fill_merged([i["level1"] for i in self.indicators], row_pages)
         levels2 = fill_merged([i["level2"] for i in self.indicators], row_pages)
+        levels1 = fill_merged(
+            [i["level1"] for i in self.indicators], row_pages, fits=lambda k, name: level_fits(name, levels2[k])
+        )
         names = fill_merged([i["name"] for i in self.indicators], row_pages, breaks_only=True)
         for ind, l1, l2, name in zip(self.indicators, levels1, levels2, names, strict=True):
             ind["level1"], ind["level2"], ind["name"] = l1, l2, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pbextract.forms.labels import HEADER_LABELS, LEVEL1, LEVEL2, Label, match_label
 from pbextract.stages import PageTable, ProjectTable, Row, TextLine
@@ -93,12 +94,17 @@ def _opens_with_header(t: PageTable) -> bool:
     return len(labels & HEADER_LABELS) >= 3
 
 
-def fill_merged(values: list[str], pages: list[int], breaks_only: bool = False) -> list[str]:
+def fill_merged(
+    values: list[str], pages: list[int], breaks_only: bool = False, fits: Callable[[int, str], bool] | None = None
+) -> list[str]:
     """Fill the empty cells of a column of indicator rows (on the given pages).
 
     A merged cell split by a page break prints its text in one part only. An empty run that ends
     a page (but does not start it) is the first part of a group printed on the next page, so it
-    takes the value at the top of that page; any other empty run continues the group above.
+    takes the value at the top of that page; any other empty run continues the group above. Where
+    ``fits(row, value)`` says that value cannot be the row's and the value on the other side of the
+    run can (a 一级 name its rows' 二级 names do not belong to), the run takes the other value: a
+    merged cell's text printed at its foot, on a later page, leaves a whole page's part of it empty.
     With ``breaks_only`` (三级指标, where an empty cell inside a page is just empty) only runs at
     a page break are filled.
     """
@@ -117,7 +123,11 @@ def fill_merged(values: list[str], pages: list[int], breaks_only: bool = False) 
             i = j + 1
             continue
         above = out[i - 1] if i > 0 else ""
-        fill = out[j + 1] if ends_page and not starts_page and out[j + 1] else above
+        below = out[j + 1] if j + 1 < len(out) else ""
+        fill, other = (below, above) if ends_page and not starts_page and below else (above, below)
+        run = range(i, j + 1)
+        if fits is not None and other and not all(fits(k, fill) for k in run) and all(fits(k, other) for k in run):
+            fill = other
         out[i : j + 1] = [fill] * (j + 1 - i)
         i = j + 1
     return out

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from pbextract.forms.labels import LEVEL1, LEVEL2, LEVELS
+from pbextract.forms.labels import LEVEL1, LEVEL2, LEVELS, level_fits
 from pbextract.forms.mapping import Mapped
 from pbextract.forms.structure import structure_findings, value_at
 from pbextract.forms.values import PROJECT_CODE
@@ -77,7 +77,7 @@ def validate(m: Mapped) -> list[Flag]:
             flags.append(_flag(m, f"indicators.{i}.level1", "unknown_level", text=ind.level1))
         if ind.level2 not in LEVEL2:
             flags.append(_flag(m, f"indicators.{i}.level2", "unknown_level", text=ind.level2))
-        elif ind.level1 in LEVELS and ind.level2 not in LEVELS[ind.level1]:
+        elif not level_fits(ind.level1, ind.level2):
             flags.append(_flag(m, f"indicators.{i}.level2", "level_mismatch", text=ind.level2))
         if not ind.name:
             flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
