@@ -422,6 +422,27 @@ def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
     assert not _unread_end_dot(_line_ink(crop[:, :115], img), lost, img.scale)  # no dot
 
 
+def test_a_glyph_whose_parts_stand_apart_is_one_line() -> None:
+    """台 (厶 over 口) at 300 dpi prints with white rows between its parts: one line to read, not two
+    (each crop, grown to a glyph's height, showed the glyph whole: ``台台``). Two lines a line's gap
+    apart stay two, and a narrow mark just under a line does not join it."""
+    from pbextract.read.ocrcells import _ink_rows
+
+    scale = 300 / 72
+    ink = np.zeros((60, 120), np.uint8)
+    cv2.rectangle(ink, (10, 10), (46, 22), 1, 2)  # 厶, 37 px wide
+    cv2.rectangle(ink, (12, 28), (44, 46), 1, 2)  # 口, three white rows below it
+    assert _ink_rows(ink, scale) == [(9, 48)]
+    two = np.zeros((100, 120), np.uint8)
+    for top in (10, 58):  # two lines of 37-px glyphs, 11 px (2.6 pt) apart
+        cv2.rectangle(two, (10, top), (46, top + 36), 1, 2)
+    assert len(_ink_rows(two, scale)) == 2
+    mark = np.zeros((70, 120), np.uint8)
+    cv2.rectangle(mark, (10, 10), (46, 46), 1, 2)
+    cv2.rectangle(mark, (40, 51), (45, 65), 1, -1)  # a narrow mark under the glyph's corner
+    assert _ink_rows(mark, scale)[0] == (9, 48)
+
+
 def test_a_stroke_set_apart_after_the_text_is_a_mark_not_a_speck() -> None:
     """A 、 or ， ends a line half a glyph from the text as a dot would, but is a stroke: the
     line stays sure; a round dot there still leaves it in doubt."""

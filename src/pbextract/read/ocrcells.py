@@ -25,6 +25,7 @@ _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
 _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 2.6, 1.0  # band heights and gaps, in points
 _ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this is one printed line
+_GLYPH_GAP_PT = 1.2  # a gap between two bands up to this may lie inside one glyph (台)
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
@@ -80,6 +81,19 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
                 bands[i : i + 2] = [[a[0], b[1]]]
                 merged = True
                 break
+    # two bands a hair apart, as wide as each other and together no taller than one line, are one
+    # line of glyphs whose parts stand apart (台: 厶 over 口), not two lines to read (each crop would
+    # show the glyph whole); a speck beside a line is narrower
+    i = 0
+    while i < len(bands) - 1:
+        a, b = bands[i], bands[i + 1]
+        others = [float(y1 - y0) for k, (y0, y1) in enumerate(bands) if k not in (i, i + 1)]
+        line = max(others or [_ONE_LINE_PT * scale])
+        widths = sorted(_ink_width(ink[y0:y1]) for y0, y1 in (a, b))
+        if b[0] - a[1] <= _GLYPH_GAP_PT * scale and b[1] - a[0] <= 1.15 * line and widths[0] >= 0.6 * widths[1]:
+            bands[i : i + 2] = [[a[0], b[1]]]
+        else:
+            i += 1
     # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at
     # its valley; a single glyph's band (量 has a gap between its strokes) is never cut
     heights = sorted(b[1] - b[0] for b in bands)
@@ -91,6 +105,11 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
         else:
             out.append((band[0], band[1]))
     return [(a, b) for a, b in out if b - a >= _SPECK_PT * scale]
+
+
+def _ink_width(band: np.ndarray) -> int:
+    cols = np.flatnonzero(band.any(axis=0))
+    return int(cols[-1] - cols[0] + 1) if cols.size else 0
 
 
 def _split_at_valleys(profile: np.ndarray, top: int, bottom: int, thin: float) -> list[tuple[int, int]]:
