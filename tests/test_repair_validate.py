@@ -95,6 +95,21 @@ def test_continuation_on_next_page_is_stitched_and_header_skipped() -> None:
     )
 
 
+def test_a_next_page_opening_with_an_indicator_row_continues_whatever_is_read_above_it() -> None:
+    """A damaged scan lost the repeated header's rules, and read what was left of it as a line of
+    letters: the next page's table still opens with an indicator row, which only a project table
+    holds, so it continues the project (its rows had gone to other tables, unflagged)."""
+    first = _table(3, FIRST, above=["项目绩效目标表"], spans={(6, 0): 2, (6, 1): 2})
+    cont = _table(4, [["效益指标", "社会效益指标", "受益人数", "受益的人数", "≥100人"]], above=["3830N12N.2R303223M5"])
+    projects, others = stitch([first, cont])
+    assert others == [] and projects[0].pages == [3, 4]
+    record = map_table(projects[0], "x.pdf", "0" * 64).record
+    assert [i.name for i in record.indicators] == ["培训人数", "培训场次", "受益人数"]
+    # a table that opens with other rows, under a title, still starts apart
+    other = _table(4, [["序号", "部门名称"], ["1", "某局"]], above=["部门整体绩效目标表"])
+    assert stitch([first, other])[1] == [other]
+
+
 def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
     first = _table(3, FIRST, above=["项目绩效目标表"])
     far = _table(5, [HEADER, ["", "", "x", "y", "1个"]], above=["- 5 -"])

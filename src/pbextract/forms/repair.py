@@ -75,17 +75,27 @@ def not_a_project(t: PageTable) -> str:
 
 def _continues(current: ProjectTable, t: PageTable) -> bool:
     """A table at the top of the next page continues the open one when nothing but page furniture
-    stands above it, or when it opens with the repeated indicator header (text above it is then a
-    merged cell's clipped overflow or a running head, not a new table's title)."""
+    stands above it, or when it opens with the repeated indicator header or with an indicator row
+    (text above it is then a merged cell's clipped overflow, a running head or a damaged rule read
+    as text, not a new table's title)."""
     if t.page != current.pages[-1] + 1:
         return False
-    return all(is_furniture(line) or _level_name(line) for line in t.above) or _opens_with_header(t)
+    quiet = all(is_furniture(line) or _level_name(line) for line in t.above)
+    return quiet or _opens_with_header(t) or _opens_with_indicator(t)
 
 
 def _level_name(line: TextLine) -> bool:
     """A 一级/二级 name alone above a continued table: the clipped text of a merged cell that
     crosses the page break, as a spreadsheet prints it."""
     return compact(line.text) in LEVEL1 | LEVEL2
+
+
+def _opens_with_indicator(t: PageTable) -> bool:
+    """Whether the table's first row starts with a 一级 or 二级 name: an indicator row, which only a
+    project table holds."""
+    first = min((c.row for c in t.cells), default=0)
+    lead = sorted((c for c in t.cells if c.row == first and c.text.strip()), key=lambda c: c.col)[:2]
+    return any(compact(c.text) in LEVEL1 | LEVEL2 for c in lead)
 
 
 def _opens_with_header(t: PageTable) -> bool:
