@@ -437,6 +437,14 @@ def test_a_glyph_whose_parts_stand_apart_is_one_line() -> None:
     for top in (10, 58):  # two lines of 37-px glyphs, 11 px (2.6 pt) apart
         cv2.rectangle(two, (10, top), (46, top + 36), 1, 2)
     assert len(_ink_rows(two, scale)) == 2
+    # 元 wrapped under a full line of a harsh 200 dpi scan: its thin strokes (二) first join the line
+    # above, are cut from it at the valley, and then stand apart from its 儿
+    wrapped = np.zeros((75, 160), np.uint8)
+    for x in (2, 28, 54, 80):
+        cv2.rectangle(wrapped, (x, 20), (x + 21, 39), 1, 2)
+    wrapped[48:51, 4:25] = 1
+    cv2.rectangle(wrapped, (5, 55), (24, 67), 1, 2)
+    assert _ink_rows(wrapped, 200 / 72) == [(19, 41), (42, 69)]
     mark = np.zeros((70, 120), np.uint8)
     cv2.rectangle(mark, (10, 10), (46, 46), 1, 2)
     cv2.rectangle(mark, (40, 51), (45, 65), 1, -1)  # a narrow mark under the glyph's corner

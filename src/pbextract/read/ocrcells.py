@@ -81,19 +81,6 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
                 bands[i : i + 2] = [[a[0], b[1]]]
                 merged = True
                 break
-    # two bands a hair apart, as wide as each other and together no taller than one line, are one
-    # line of glyphs whose parts stand apart (台: 厶 over 口), not two lines to read (each crop would
-    # show the glyph whole); a speck beside a line is narrower
-    i = 0
-    while i < len(bands) - 1:
-        a, b = bands[i], bands[i + 1]
-        others = [float(y1 - y0) for k, (y0, y1) in enumerate(bands) if k not in (i, i + 1)]
-        line = max(others or [_ONE_LINE_PT * scale])
-        widths = sorted(_ink_width(ink[y0:y1]) for y0, y1 in (a, b))
-        if b[0] - a[1] <= _GLYPH_GAP_PT * scale and b[1] - a[0] <= 1.15 * line and widths[0] >= 0.6 * widths[1]:
-            bands[i : i + 2] = [[a[0], b[1]]]
-        else:
-            i += 1
     # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at
     # its valley; a single glyph's band (量 has a gap between its strokes) is never cut
     heights = sorted(b[1] - b[0] for b in bands)
@@ -104,12 +91,34 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
             out += _split_at_valleys(profile, band[0], band[1], thin)
         else:
             out.append((band[0], band[1]))
-    return [(a, b) for a, b in out if b - a >= _SPECK_PT * scale]
+    return [(a, b) for a, b in _glyph_parts_joined(out, ink, scale) if b - a >= _SPECK_PT * scale]
 
 
-def _ink_width(band: np.ndarray) -> int:
-    cols = np.flatnonzero(band.any(axis=0))
-    return int(cols[-1] - cols[0] + 1) if cols.size else 0
+def _glyph_parts_joined(bands: list[tuple[int, int]], ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
+    """Two bands whose ink is a hair apart, as wide as each other and together no taller than one
+    line, are one line of glyphs whose parts stand apart (台: 厶 over 口; 元 on a harsh scan), not two
+    lines to read (each crop, grown to a glyph's height, would show the glyph whole); a speck beside
+    a line is narrower."""
+    out = list(bands)
+    i = 0
+    while i < len(out) - 1:
+        (a_top, a_bottom, a_width), (b_top, b_bottom, b_width) = (_inked(ink[y0:y1], y0) for y0, y1 in out[i : i + 2])
+        others = [float(y1 - y0) for k, (y0, y1) in enumerate(out) if k not in (i, i + 1)]
+        line = max(others or [_ONE_LINE_PT * scale])
+        near = b_top - a_bottom <= _GLYPH_GAP_PT * scale and b_bottom - a_top <= 1.15 * line
+        if near and min(a_width, b_width) >= 0.6 * max(a_width, b_width):
+            out[i : i + 2] = [(out[i][0], out[i + 1][1])]
+        else:
+            i += 1
+    return out
+
+
+def _inked(band: np.ndarray, top: int) -> tuple[int, int, int]:
+    """The first and after-last rows with ink of a band starting at row ``top``, and its ink's width."""
+    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
+    if rows.size == 0:
+        return top, top, 0
+    return top + int(rows[0]), top + int(rows[-1]) + 1, int(cols[-1] - cols[0] + 1)
 
 
 def _split_at_valleys(profile: np.ndarray, top: int, bottom: int, thin: float) -> list[tuple[int, int]]:
