@@ -422,6 +422,29 @@ def test_a_dot_ending_a_line_with_nothing_read_at_it_doubts_the_end() -> None:
     assert not _unread_end_dot(_line_ink(crop[:, :115], img), lost, img.scale)  # no dot
 
 
+def test_a_faint_full_stop_the_ink_mask_lost_leaves_the_line_end_in_doubt() -> None:
+    """A 150 dpi ``。`` whose thin ring blurred until only a few pixels pass the ink level is dropped
+    as a speck: the text may have lost it, so its end is in doubt; paper there, or a faint mark at
+    the line's top (where no 。 sits), leaves it sure."""
+    from pbextract.read.ocrcells import _trim_specks
+
+    def line(mark_y: int | None) -> tuple[np.ndarray, np.ndarray]:
+        gray = np.full((20, 120), 245, np.uint8)
+        for x in (2, 22, 42):  # three glyphs, 17 pixels square, dark strokes
+            cv2.rectangle(gray, (x, 1), (x + 16, 17), 40, 2)
+        if mark_y is not None:  # a blurred ring, 6 pixels across, its core just under the ink level
+            cv2.circle(gray, (66, mark_y), 3, 200, -1)
+            gray[mark_y - 1 : mark_y + 1, 65:67] = 150
+        ink = (gray < 179).astype(np.uint8)
+        ink[:, 60:] = 0  # the ring's core was despeckled away
+        return gray, ink
+
+    for mark_y, doubted in ((13, True), (None, False), (4, False)):
+        gray, ink = line(mark_y)
+        span, doubt = _trim_specks(ink, 150 / 72, gray=gray, ink_level=179)
+        assert span is not None and span[3] == 60 and doubt is doubted, mark_y
+
+
 def test_a_glyph_whose_parts_stand_apart_is_one_line() -> None:
     """台 (厶 over 口) at 300 dpi prints with white rows between its parts: one line to read, not two
     (each crop, grown to a glyph's height, showed the glyph whole: ``台台``). Two lines a line's gap

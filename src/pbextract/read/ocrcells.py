@@ -44,6 +44,7 @@ _DOTS = ".·•・"  # what a recogniser may read for a 。 it cannot see as a r
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _STOP_SIZE = (0.25, 0.45)  # a 。's size, in glyph heights
 _STOP_FAINT = 0.4  # a blurred ring's darkest ink: this share of the way from the strokes' to the background
+_STOP_REACH = 0.8  # glyph heights after the last glyph within which a 。 is looked for
 _SEMICOLON = {":": ";", "：": "；"}
 _RULED = PAUSES + "".join(BRACKETS) + "".join(BRACKETS.values())  # marks whose kind a rule may tell
 _CONFUSED_CONFIDENCE = 0.8  # a sentence's first colon where the recogniser read every later semicolon as a colon
@@ -188,7 +189,8 @@ def _trim_specks(
     where a font centres it). A hairline bar against the cell's side is what the inset left of a
     skewed or thick rule. (Whether a dropped speck was a character instead is not asked: measured on
     the stress scans, that doubt was wrong 96 times in 97.) A ``。`` by its shape is not in doubt;
-    a 150 dpi one needs the line's grey (``gray``, ``ink_level``) to be told."""
+    a 150 dpi one needs the line's grey (``gray``, ``ink_level``) to be told, as does one so faint
+    that the ink mask lost it (the line's end is then in doubt: ``_faint_stop_after``)."""
     blobs = _blobs(ink, 0.5 * scale)
     if not blobs:
         return None, False
@@ -229,9 +231,36 @@ def _trim_specks(
         and not _ring(mark, em)
         and not _tailed(mark)
         and not (gray is not None and _stop_shaped(gray, ink, blobs, last, ink_level))
-    )
+    ) or (gray is not None and not small(last) and _faint_stop_after(gray, ink, blobs, ink_level))
     top, bottom = min(b[2] for b in blobs), max(b[3] for b in blobs)
     return (top, bottom, blobs[0][0], blobs[-1][1]), doubtful
+
+
+def _faint_stop_after(gray: np.ndarray, ink: np.ndarray, blobs: list[list[int]], ink_level: int) -> bool:
+    """Whether a faint round mark that the ink mask lost follows the line's last glyph closely: a
+    150 dpi ``。`` whose thin ring blurred until a few pixels passed the ink level (dropped as a
+    speck), so the text may have lost it. Told as ``_stop_shaped`` tells a blurred ring, on the
+    grey image halfway between the ink level and white."""
+    em = max(b[3] - b[2] for b in blobs)
+    start = blobs[-1][1] + 1
+    region = gray[:, start : min(gray.shape[1], start + int(_STOP_REACH * em))]
+    if region.shape[1] < _STOP_SIZE[0] * em:
+        return False
+    stroke = float(np.percentile(gray[ink > 0], 5))
+    faint = (region < (ink_level + 255) // 2).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    top = min(b[2] for b in blobs)
+    for x, y, w, h, _area in stats[1:n].tolist():
+        core = float(region[y : y + h, x : x + w].min())
+        if (
+            _STOP_SIZE[0] * em <= max(w, h) <= _STOP_SIZE[1] * em
+            and 0.67 <= w / max(1, h) <= 1.5
+            and y + h / 2 - top >= 0.3 * em
+            and core < ink_level
+            and (core - stroke) / max(1.0, ink_level - stroke) >= _STOP_FAINT
+        ):
+            return True
+    return False
 
 
 class CellLines(NamedTuple):
