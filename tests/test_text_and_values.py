@@ -163,6 +163,10 @@ def test_split_code(cell: str, code: str | None, name: str) -> None:
         ("单位（文字描述）", Label.VALUE_UNIT),
         ("项目编玛", Label.CODE),  # one OCR slip
         ("产出指标", None),
+        # a merged cell's 一级/二级 name a spreadsheet drew over the repeated header
+        ("二级指标数量指标", Label.LEVEL2),
+        ("时效指标二级指标", Label.LEVEL2),
+        ("数量指标培训人数", None),
         ("反映平台监测的全市的农户数量", None),
         ("40.00", None),
     ],

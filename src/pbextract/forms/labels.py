@@ -99,7 +99,18 @@ def label_wording(text: str, min_score: float = _MIN_SCORE) -> str | None:
     if len(key) < 3:
         return None
     best = process.extractOne(key, _CHOICES.keys(), scorer=fuzz.ratio, score_cutoff=min_score)
-    return best[0] if best else None
+    return best[0] if best else _header_under_spill(key, min_score)
+
+
+def _header_under_spill(key: str, min_score: float) -> str | None:
+    """A column header with a 一级/二级 name run into it: the text of a merged cell that crosses a
+    page break, which a spreadsheet draws on each page it crosses, can spill over the repeated
+    header row (``二级指标数量指标``). The header's wording, if the rest is one."""
+    for name in sorted(LEVEL1 | LEVEL2, key=len, reverse=True):
+        rest = key.removeprefix(name) if key.startswith(name) else key.removesuffix(name)
+        if rest != key and (wording := label_wording(rest, min_score)) and _CHOICES[wording] in HEADER_LABELS:
+            return wording
+    return None
 
 
 def match_label(text: str, min_score: float = _MIN_SCORE) -> Label | None:
