@@ -110,6 +110,22 @@ def test_a_next_page_opening_with_an_indicator_row_continues_whatever_is_read_ab
     assert stitch([first, other])[1] == [other]
 
 
+def test_a_text_cut_by_a_false_rule_is_joined_line_by_line_and_flagged() -> None:
+    """A damaged scan showed a rule through the 绩效目标 and 资金用途 texts (glyph strokes in line):
+    their parts are joined line by line, nothing of the text is lost, and each field is flagged."""
+    rows = [list(r) for r in FIRST]
+    rows[4] = ["绩效目标", "A", "B", "C"]
+    rows.insert(2, ["资金用途", "用于培训", "和考察。", ""])
+    table = _table(3, rows, above=["项目绩效目标表"])
+    parts = {"A": ["年度内按计划", "建立示范区"], "B": ["开展培训，", "，完成"], "C": ["提高水平", "任务。"]}
+    table.cells = [c.model_copy(update={"lines": parts[c.text]}) if c.text in parts else c for c in table.cells]
+    mapped = map_table(stitch([table])[0][0], "x.pdf", "0" * 64)
+    assert mapped.record.goals == ["年度内按计划开展培训，提高水平建立示范区，完成任务。"]
+    assert mapped.record.fund_use == "用于培训和考察。"
+    flagged = {(f.field, f.reason) for f in validate(mapped)}
+    assert {("goals.0", "text_across_cells"), ("fund_use", "text_across_cells")} <= flagged
+
+
 def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
     first = _table(3, FIRST, above=["项目绩效目标表"])
     far = _table(5, [HEADER, ["", "", "x", "y", "1个"]], above=["- 5 -"])

@@ -42,6 +42,7 @@ Reason = Literal[
     "low_ocr_confidence",
     "low_confidence",
     "cell_spans_columns",
+    "text_across_cells",
     "header_text_in_body",
     "edge_punctuation",
     "stray_mark",

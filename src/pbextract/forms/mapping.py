@@ -7,6 +7,7 @@ their header cells, so column widths and spans may differ from one document to t
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -83,6 +84,7 @@ class Mapped(BaseModel):
     repaired: list[str] = Field(default_factory=list)  # field paths whose OCR'd code or amount was put right
     headers: dict[str, Cell] = Field(default_factory=dict)  # field path -> its column header or label cell
     spanning: list[str] = Field(default_factory=list)  # fields of a cell that covers two indicator columns
+    split: list[str] = Field(default_factory=list)  # text fields read from several cells of one row
 
 
 def _width(span: tuple[float, float]) -> float:
@@ -162,6 +164,7 @@ class _Mapper:
         self.repaired_cells: set[tuple[int, BBox]] = set()  # (page, bbox) of OCR'd cells put right
         self.headers: dict[str, Cell] = {}
         self.spanning: list[str] = []
+        self.split: list[str] = []
         self.goals: list[str] = []
         self.indicators: list[dict[str, Any]] = []
         self.form_labels: set[Label] = set()
@@ -274,14 +277,17 @@ class _Mapper:
                 self.amount_unit = self.amount_unit or amount_unit_in(cells[i].text)
                 self.put_amount(_AMOUNTS[label], value)
             elif label == Label.FUND_USE:
-                self._fund_use([value])
+                self._fund_use(list(itertools.takewhile(lambda c: match_label(c.text) is None, cells[i + 1 :])))
             elif label == Label.GOALS:
                 self._goal_row(cells[i + 1 :])
             self.headers.update({p: cells[i] for p, c in self.sources.items() if c is value})
 
     def _fund_use(self, cells: list[Cell]) -> None:
+        parts = [c for c in cells if c.text]
         if cells:
-            self.put("fund_use", "".join(c.text for c in cells) or None, cells[0])
+            self.put("fund_use", _across(parts) or None, parts[0] if parts else cells[0])
+        if len(parts) > 1:
+            self.split.append("fund_use")
 
     def _plan_row(self, cells: list[Cell], labels: list[Label | None]) -> None:
         if any(label in _MONTHS for label in labels):
@@ -297,9 +303,11 @@ class _Mapper:
     def _goal_row(self, cells: list[Cell]) -> None:
         parts = [c for c in cells if c.text and not _GOAL_LABEL.fullmatch(compact(c.text))]
         if parts:
-            text = "".join(c.text for c in parts)
+            text = _across(parts)
             self.goals.append(_GOAL_LABEL.sub("", text, count=1) if _GOAL_LABEL.match(text) else text)
             self.sources[f"goals.{len(self.goals) - 1}"] = parts[0]
+            if len(parts) > 1:
+                self.split.append(f"goals.{len(self.goals) - 1}")
 
     def _indicator(self, row: Row) -> None:
         assert self.columns is not None
@@ -446,7 +454,18 @@ class _Mapper:
             repaired=self.repaired,
             headers=self.headers,
             spanning=self.spanning,
+            split=self.split,
         )
+
+
+def _across(parts: list[Cell]) -> str:
+    """One text from cells side by side in a row, as a rule through a text block leaves it: line by
+    line across the cells where no cell has more lines than the first (a block cut in columns),
+    else cell after cell."""
+    if len(parts) > 1 and all(len(c.lines) <= len(parts[0].lines) for c in parts):
+        lines = ["".join(c.lines[k] for c in parts if k < len(c.lines)) for k in range(len(parts[0].lines))]
+        return join_lines(lines)
+    return "".join(c.text for c in parts)
 
 
 def map_table(table: ProjectTable, source_file: str, sha256: str) -> Mapped:

@@ -84,6 +84,7 @@ def validate(m: Mapped) -> list[Flag]:
         flags += _value_checks(m, i, ind)
     flags += [_flag(m, path, reason) for path, reason in structure_findings(r, m.sources)]
     flags += [_flag(m, path, "cell_spans_columns") for path in m.spanning]
+    flags += [_flag(m, path, "text_across_cells") for path in m.split]
     flags += _confidence_flags(m, {f.field for f in flags})
     return flags
 
