@@ -70,6 +70,16 @@ def test_speck_read_as_a_dot_between_chinese_characters() -> None:
     }
 
 
+def test_speck_read_as_a_full_stop_after_the_text() -> None:
+    """Chinese ends with 。: an OCR'd ``.`` after a Chinese character or ``%`` at a text's end is a
+    speck read; an English abbreviation or a text-layer reading is not flagged."""
+    indicator = _indicator(description="成本控制.", unit="%.", scoring="按 ISO 9001 std.")
+    record = _record([indicator], fund_use="用于培训补贴。")
+    flagged = {("indicators.0.description", "edge_punctuation"), ("indicators.0.unit", "edge_punctuation")}
+    assert _findings(record) == flagged
+    assert _findings(_record([_indicator(description="成本控制.")]), source="text_layer") == set()
+
+
 def test_dots_that_belong_are_not_stray() -> None:
     """Numbered items and decimals put a dot after a digit; a text-layer reading is exact."""
     record = _record(
