@@ -468,6 +468,13 @@ def test_a_glyph_whose_parts_stand_apart_is_one_line() -> None:
     wrapped[48:51, 4:25] = 1
     cv2.rectangle(wrapped, (5, 55), (24, 67), 1, 2)
     assert _ink_rows(wrapped, 200 / 72) == [(19, 41), (42, 69)]
+    # a speck high in the cell is no measure of its line: the glyph stays whole (it was cut at its
+    # gap, the speck's height taken for the line's)
+    specked = np.zeros((40, 60), np.uint8)
+    specked[3:5, 40:42] = 1
+    cv2.rectangle(specked, (10, 18), (26, 25), 1, 1)
+    cv2.rectangle(specked, (11, 27), (25, 34), 1, 1)
+    assert _ink_rows(specked, 150 / 72) == [(18, 35)]
     mark = np.zeros((70, 120), np.uint8)
     cv2.rectangle(mark, (10, 10), (46, 46), 1, 2)
     cv2.rectangle(mark, (40, 51), (45, 65), 1, -1)  # a narrow mark under the glyph's corner

@@ -82,6 +82,9 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
                 bands[i : i + 2] = [[a[0], b[1]]]
                 merged = True
                 break
+    bands = [b for b in bands if b[1] - b[0] >= _SPECK_PT * scale]  # specks apart say nothing of a line
+    if not bands:
+        return []
     # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at
     # its valley; a single glyph's band (量 has a gap between its strokes) is never cut
     heights = sorted(b[1] - b[0] for b in bands)
