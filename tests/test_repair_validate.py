@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pbextract.forms.labels import level_fits
+from pbextract.forms.labels import LEVEL2, closest_level, level_fits
 from pbextract.forms.mapping import Mapped, map_table
 from pbextract.forms.repair import fill_merged, rows_of, stitch
 from pbextract.forms.validate import validate
@@ -124,6 +124,22 @@ def test_a_text_cut_by_a_false_rule_is_joined_line_by_line_and_flagged() -> None
     assert mapped.record.fund_use == "用于培训和考察。"
     flagged = {(f.field, f.reason) for f in validate(mapped)}
     assert {("goals.0", "text_across_cells"), ("fund_use", "text_across_cells")} <= flagged
+
+
+def test_an_ocr_level_name_outside_the_vocabulary_is_put_right_where_one_name_is_meant() -> None:
+    """Half-clipped glyphs at a page break read ``于效指标`` and ``数昌指机``: one name is clearly
+    meant, and it is put right with a flag; a remnant like no name (``1``) stays as read, flagged."""
+    rows = [list(r) for r in FIRST]
+    rows[6] = ["产出指标", "于效指标", "培训人数", "参加培训的人数", "≥300人"]
+    rows[7] = ["产出指标", "1", "培训场次", "培训的场次", "3场"]
+    table = _table(3, rows, above=["项目绩效目标表"])
+    table.cells = [c.model_copy(update={"source": "ocr"}) if c.row >= 6 else c for c in table.cells]
+    mapped = map_table(stitch([table])[0][0], "x.pdf", "0" * 64)
+    assert [i.level2 for i in mapped.record.indicators] == ["时效指标", "1"]
+    reasons = {(f.field, f.reason) for f in validate(mapped)}
+    assert ("indicators.0.level2", "ocr_char_repaired") in reasons
+    assert ("indicators.1.level2", "unknown_level") in reasons
+    assert closest_level("数昌指机", LEVEL2) == "数量指标" and closest_level("社会效益", LEVEL2) is None
 
 
 def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:

@@ -86,6 +86,7 @@ def label_key(text: str) -> str:
 _CHOICES = {label_key(v): label for label, variants in _VARIANTS.items() for v in variants}
 HEADER_LABELS = frozenset({Label.LEVEL1, Label.LEVEL2, Label.LEVEL3, Label.DESCRIPTION, Label.VALUE})
 _MIN_SCORE = 75.0
+_LEVEL_LIKENESS, _LEVEL_MARGIN = 50.0, 20.0  # an OCR'd level name: how like a name, and how much likelier than the next
 
 
 def label_wording(text: str, min_score: float = _MIN_SCORE) -> str | None:
@@ -128,6 +129,18 @@ LEVELS: dict[str, frozenset[str]] = {
 }
 LEVEL1 = frozenset(LEVELS)
 LEVEL2 = frozenset().union(*LEVELS.values())
+
+
+def closest_level(text: str, names: frozenset[str]) -> str | None:
+    """The level name an OCR'd text not among them stands for: of the names as long as it, give or
+    take a glyph, the one it is likest to, where at least half of it agrees and no other comes close
+    (``于效指标`` is 时效指标; half-clipped glyphs at a page break read ``数昌指机`` for 数量指标).
+    None where none does (a name of another wording, ``社会效益``, stays as printed)."""
+    alike = [name for name in names if abs(len(name) - len(text)) <= 1]
+    best = process.extract(text, alike, scorer=fuzz.ratio, limit=2)
+    if not best or best[0][1] < _LEVEL_LIKENESS or (len(best) > 1 and best[0][1] - best[1][1] < _LEVEL_MARGIN):
+        return None
+    return str(best[0][0])
 
 
 def level_fits(level1: str, level2: str) -> bool:

@@ -13,7 +13,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pbextract.forms.labels import HEADER_LABELS, Label, amount_unit_in, label_wording, level_fits, match_label
+from pbextract.forms.labels import (
+    HEADER_LABELS,
+    LEVEL1,
+    LEVEL2,
+    Label,
+    amount_unit_in,
+    closest_level,
+    label_wording,
+    level_fits,
+    match_label,
+)
 from pbextract.forms.repair import fill_merged
 from pbextract.forms.titleblock import read_title
 from pbextract.forms.values import (
@@ -344,6 +354,18 @@ class _Mapper:
             self._header_of(f"indicators.{i}.{key}", label, row.page)
         self.indicators.append(ind)
 
+    def _snap_levels(self) -> None:
+        """OCR'd 一级/二级 names outside the closed vocabulary put right where one name is clearly
+        meant (recorded for a flag)."""
+        for i, ind in enumerate(self.indicators):
+            for key, names in (("level1", LEVEL1), ("level2", LEVEL2)):
+                cell, text = self.sources.get(f"indicators.{i}.{key}"), compact(ind[key])
+                if cell is None or cell.source != "ocr" or not text or text in names:
+                    continue
+                if (name := closest_level(text, names)) is not None:
+                    ind[key] = name
+                    self.repaired.append(f"indicators.{i}.{key}")
+
     def _rest_of_split_row(self, row: Row, by_col: dict[Label, list[Cell]]) -> bool:
         """The first row after a page break that holds no name and no value is the rest of the row
         the break cut (a browser splits a tall row): its text continues the previous indicator's."""
@@ -426,6 +448,7 @@ class _Mapper:
         if not f.get("project_name") and title.title_name:
             f["project_name"] = title.title_name
         row_pages = [i["page"] for i in self.indicators]
+        self._snap_levels()
         levels2 = fill_merged([i["level2"] for i in self.indicators], row_pages)
         levels1 = fill_merged(
             [i["level1"] for i in self.indicators], row_pages, fits=lambda k, name: level_fits(name, levels2[k])
