@@ -142,6 +142,22 @@ def test_an_ocr_level_name_outside_the_vocabulary_is_put_right_where_one_name_is
     assert closest_level("数昌指机", LEVEL2) == "数量指标" and closest_level("社会效益", LEVEL2) is None
 
 
+def test_a_level_name_clipped_by_a_page_break_takes_the_name_across_the_break() -> None:
+    """A merged 二级 cell crossing a page break prints half glyphs on either side: the part too short
+    for any name (``批1``) is the same cell as the name read across the break, and takes it, flagged."""
+    rows = [list(r) for r in FIRST]
+    rows[6] = ["产出指标", "质量指标", "培训人数", "参加培训的人数", "≥300人"]
+    rows[7] = ["产出指标", "批1", "培训场次", "培训的场次", "3场"]
+    first = _table(3, rows, above=["项目绩效目标表"])
+    cont = _table(4, [["产出指标", "数重指你", "培训天数", "培训的天数", "5天"]], above=["- 4 -"])
+    for t in (first, cont):
+        t.cells = [c.model_copy(update={"source": "ocr"}) for c in t.cells]
+    mapped = map_table(stitch([first, cont])[0][0], "x.pdf", "0" * 64)
+    assert [i.level2 for i in mapped.record.indicators] == ["质量指标", "数量指标", "数量指标"]
+    reasons = {(f.field, f.reason) for f in validate(mapped)}
+    assert {("indicators.1.level2", "ocr_char_repaired"), ("indicators.2.level2", "ocr_char_repaired")} <= reasons
+
+
 def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
     first = _table(3, FIRST, above=["项目绩效目标表"])
     far = _table(5, [HEADER, ["", "", "x", "y", "1个"]], above=["- 5 -"])

@@ -356,7 +356,7 @@ class _Mapper:
 
     def _snap_levels(self) -> None:
         """OCR'd 一级/二级 names outside the closed vocabulary put right where one name is clearly
-        meant (recorded for a flag)."""
+        meant, or left to the page-break fill where clipped (each recorded for a flag)."""
         for i, ind in enumerate(self.indicators):
             for key, names in (("level1", LEVEL1), ("level2", LEVEL2)):
                 cell, text = self.sources.get(f"indicators.{i}.{key}"), compact(ind[key])
@@ -365,6 +365,27 @@ class _Mapper:
                 if (name := closest_level(text, names)) is not None:
                     ind[key] = name
                     self.repaired.append(f"indicators.{i}.{key}")
+        for key, names in (("level1", LEVEL1), ("level2", LEVEL2)):
+            for i in self._clipped_at_breaks(key, names):
+                self.indicators[i][key] = ""
+                self.repaired.append(f"indicators.{i}.{key}")
+
+    def _clipped_at_breaks(self, key: str, names: frozenset[str]) -> list[int]:
+        """Rows whose OCR'd level text is a merged cell's part clipped by a page break: too short
+        for any name (its glyphs cut in half at the page's edge read ``1``, ``批1``), in a run of
+        rows on one page that meets the break, with a known name across the break to take."""
+        shortest = min(map(len, names))
+        out: list[int] = []
+        rows = list(enumerate(self.indicators))
+        for (text, page), group in itertools.groupby(rows, key=lambda r: (compact(r[1][key]), r[1]["page"])):
+            run = [i for i, _ in group]
+            cell = self.sources.get(f"indicators.{run[0]}.{key}")
+            if cell is None or cell.source != "ocr" or not text or text in names or len(text) >= shortest:
+                continue
+            across = [j for j in (run[0] - 1, run[-1] + 1) if 0 <= j < len(rows) and rows[j][1]["page"] != page]
+            if any(compact(self.indicators[j][key]) in names for j in across):
+                out += run
+        return out
 
     def _rest_of_split_row(self, row: Row, by_col: dict[Label, list[Cell]]) -> bool:
         """The first row after a page break that holds no name and no value is the rest of the row
