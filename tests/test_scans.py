@@ -345,6 +345,20 @@ def test_marks_no_chinese_text_puts_at_its_edge_are_trimmed() -> None:
     assert _without_edge_marks(["满分10分。"]) == ["满分10分。"]  # a full stop ends a sentence
     assert _without_edge_marks(["≥90", "%+"]) == ["≥90", "%+"]  # not after a Chinese character
     assert _without_edge_marks(["数量指标", "+"]) == ["数量指标", ""]  # a speck alone on a line
+    # a speck read as a full stop before or after the text: Chinese ends with 。
+    assert _without_edge_marks([".城市公共安全与应急管理二期"]) == ["城市公共安全与应急管理二期"]
+    assert _without_edge_marks(["成本控制."]) == ["成本控制"]
+    assert _without_edge_marks(["达标得分，不达标不得分。", "满分5分。."]) == ["达标得分，不达标不得分。", "满分5分。"]
+    assert _without_edge_marks(["聊城市农业农村局..", ""]) == ["聊城市农业农村局", ""]
+    assert _without_edge_marks(["≥95%."]) == ["≥95%"]
+    assert _without_edge_marks(["1.保证经费专项使用。"]) == ["1.保证经费专项使用。"]  # a numbered item
+    assert _without_edge_marks(["38.50"]) == ["38.50"]
+    assert _without_edge_marks(["得50分值.完成"]) == ["得50分值.完成"]  # a speck or a 150 dpi ，: flagged, kept
+    # no mark stands inside a document number, nor between a title and the bracket holding it
+    assert _without_edge_marks(["《行动方案》（烟办发电.〔2021〕117号）"]) == ["《行动方案》（烟办发电〔2021〕117号）"]
+    assert _without_edge_marks(["（烟政办发〔2019〕·", "15号)"]) == ["（烟政办发〔2019〕", "15号)"]
+    assert _without_edge_marks(["挂牌的政策》.(烟政办发"]) == ["挂牌的政策》(烟政办发"]
+    assert _without_edge_marks(["《通知》、《办法》"]) == ["《通知》、《办法》"]
 
 
 def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_characters_beside_it() -> None:
@@ -499,3 +513,12 @@ def test_a_stroke_set_apart_after_the_text_is_a_mark_not_a_speck() -> None:
     stroke, dot = (_trim_specks(line(m), 200 / 72) for m in ("stroke", "dot"))
     assert stroke[0] is not None and stroke[0][3] > 85 and stroke[1] is False
     assert dot[0] is not None and dot[0][3] > 85 and dot[1] is True
+
+
+def test_a_trimmed_mark_doubts_only_the_character_beside_it() -> None:
+    """``≥90%.`` trimmed to ``≥90%``: the unit beside the speck is doubtful, not the operator or number."""
+    from pbextract.read.ocrcells import _edges_doubted
+
+    assert _edges_doubted([1.0, 0.99, 0.98, 1.0], (False, True)) == [1.0, 0.99, 0.98, 0.85]
+    assert _edges_doubted([1.0, 0.7], (True, False)) == [0.85, 0.7]
+    assert _edges_doubted([0.9, 0.9], (False, False)) == [0.9, 0.9]

@@ -37,8 +37,12 @@ _EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a 
 _SKIPPED_CONFIDENCE = 0.85  # ink inside a line with no character read at it
 _MARK_SIZE, _READ_REACH = 0.25, 0.5  # a 、 is a quarter of a glyph; a character is read within half of one
 _EDGE_MARK_CONFIDENCE = 0.85  # a mark trimmed from a cell's edge: a speck, most likely
-_LEADING_MARK = re.compile(r"^(\n*)[•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
+_LEADING_MARK = re.compile(r"^(\n*)[.•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
 _TRAILING_MARK = re.compile(r"([\u4e00-\u9fff]\n*)[+＋•·・]+(\n*)$")
+_TRAILING_DOT = re.compile(r"([\u4e00-\u9fff。，、；：》）%]\n*)\.+(\n*)$")  # Chinese ends with 。, never with .
+# a dot where a document number puts no mark: before its 〔year〕, after it (a number follows), or
+# between a title's 》 and the bracket holding its number
+_BRACKET_SPECK = re.compile(r"[.·•](?=\n*〔)|(?<=〕)[.·•](?=\n*\d)|(?<=[》〕）)])[.·•](?=\n*[（(〔《])")
 _SHAPE_SCORE = 0.95  # confidence of a sign read or confirmed by its shape
 _DOTS = ".·•・"  # what a recogniser may read for a 。 it cannot see as a ring
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -422,16 +426,35 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
         if inner_speck:
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
-        if any(texts) and (trimmed := _without_edge_marks(texts)) != texts:
-            texts, doubt = trimmed, min(doubt, _EDGE_MARK_CONFIDENCE)
+        trimmed = _without_edge_marks(texts) if any(texts) else texts
+        ends = (_first_text(trimmed) != _first_text(texts), _last_text(trimmed) != _last_text(texts))
+        texts = trimmed
         if crops and not end_speck:
             end_speck = _unread_end_dot(inks[-1], lines[-1], img.scale)
         end_doubt = _EDGE_SPECK_CONFIDENCE if end_speck else 1.0
         cell = Cell.read(grid.page, g, texts, min([*read_scores, doubt, end_doubt]), source="ocr")
-        cell.char_confidence = _char_confidences(lines, cell, doubt)
+        cell.char_confidence = _edges_doubted(_char_confidences(lines, cell, doubt), ends)
         cell.end_doubt = end_doubt
-        cells.append(_marks_by_rule(cell, _char_confidences(lines, cell, doubt, alike=True)))
+        cells.append(_marks_by_rule(cell, _edges_doubted(_char_confidences(lines, cell, doubt, alike=True), ends)))
     return cells
+
+
+def _first_text(texts: list[str]) -> str:
+    return next((t for t in texts if t), "")
+
+
+def _last_text(texts: list[str]) -> str:
+    return next((t for t in reversed(texts) if t), "")
+
+
+def _edges_doubted(chars: list[float], ends: tuple[bool, bool]) -> list[float]:
+    """Characters' confidences with the first (``ends[0]``) or last (``ends[1]``) lowered where a mark
+    was trimmed beside it: a speck most likely, but the reviewer of that field should see it."""
+    out = list(chars)
+    for end, at in zip(ends, (0, -1), strict=True):
+        if end and out:
+            out[at] = min(out[at], _EDGE_MARK_CONFIDENCE)
+    return out
 
 
 def _char_confidences(lines: list[Recognised], cell: Cell, doubt: float, alike: bool = False) -> list[float]:
@@ -604,10 +627,18 @@ def _doubted_beside(read: Recognised, marks: list[float]) -> Recognised:
 
 def _without_edge_marks(texts: list[str]) -> list[str]:
     """A cell's lines without a mark that no Chinese text puts at its edge, read from a speck the
-    shape checks kept: ``•``, ``·`` or ``。`` before the first Chinese character, ``+``, ``•`` or ``·``
-    after the last one (``项目完成及时率+``, ``•时效指标``), on the same line or alone on its own."""
-    joined = "\n".join(texts)
-    trimmed = _TRAILING_MARK.sub(r"\1\2", _LEADING_MARK.sub(r"\1", joined))
+    shape checks kept: ``.``, ``•``, ``·`` or ``。`` before the first Chinese character, ``+``, ``•``
+    or ``·`` after the last one (``项目完成及时率+``, ``•时效指标``), and ``.`` after a text's last
+    Chinese character, mark or ``%`` (``成本控制.``, ``满分5分。.``: a 。 the recogniser saw is put back
+    by its shape before), on the same line or alone on its own. On the stress and field sets each of
+    55 such dots was a speck; a ``.`` between two Chinese characters is left (a speck as often as a
+    150 dpi ``，``) and flagged ``stray_mark``. A dot where a document number puts no mark goes too:
+    before ``〔`` (a Chinese character always, in the hand-checked records), after ``〕`` and before
+    its number, or between ``》`` and an opening bracket (``烟办发电.〔2021〕``, ``〔2019〕·15号``,
+    ``政策》.(``: 6 of 6 specks)."""
+    joined = _BRACKET_SPECK.sub("", "\n".join(texts))
+    trimmed = _LEADING_MARK.sub(r"\1", joined)
+    trimmed = _TRAILING_DOT.sub(r"\1\2", _TRAILING_MARK.sub(r"\1\2", trimmed))
     return trimmed.split("\n")
 
 
