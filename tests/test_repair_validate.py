@@ -306,6 +306,11 @@ def test_doubtful_values_read_by_ocr_are_flagged() -> None:
         (f"indicators.0.{part}", "empty_value") for part in ("operator", "value", "unit", "value_text")
     }
     assert _value_reasons("ocr", operator="≤", value=Decimal(5), unit="元") == set()
+    # a ceiling on a count (a 数量指标 in 个): a ≥ whose bar a poor scan turned is more likely
+    assert _value_reasons("ocr", operator="≤", value=Decimal(5), unit="个") == {
+        ("indicators.0.operator", "ocr_confusable_operator")
+    }
+    assert _value_reasons("text_layer", operator="≤", value=Decimal(5), unit="个") == set()
     assert _value_reasons("text_layer", operator="<", value=Decimal(5), unit="元") == set()
     assert _value_reasons("text_layer") == set()  # a value printed empty is no doubt on a digital page
 

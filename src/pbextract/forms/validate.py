@@ -21,6 +21,8 @@ _TWIN_LEN = 2  # a text this long, read sure in another cell, confirms a doubtfu
 # fields that end with a 。 often (in the hand-checked records: fund use 67%, goals 83%, scoring
 # 25%; descriptions 1.5%, names 0.2%, codes, numbers, units and level names never)
 _MAY_END_WITH_STOP = re.compile(r"^(fund_use|goals\.\d+|indicators\.\d+\.scoring)$")
+_CEILING_LEVELS = ("成本指标", "时效指标")  # targets usually a ceiling (≤): costs, deadlines
+_CEILING_UNITS = ("元", "天", "日", "时", "分钟", "年", "月", "周")
 _END_MARKS = ("。", ".", "．", "，", ",", "·", "•", "、")
 
 
@@ -102,9 +104,18 @@ def _value_checks(m: Mapped, i: int, ind: Indicator) -> list[Flag]:
         if all(c is not None and c.source == "ocr" and c.confidence >= LOW_CONFIDENCE for c in cells):
             return []  # blank on the page
         return [_flag(m, p, "empty_value", text="") for p in parts]
-    if ind.operator in ("<", ">"):
+    if ind.operator in ("<", ">") or (ind.operator == "≤" and _states_a_floor(ind)):
         return [_flag(m, f"indicators.{i}.operator", "ocr_confusable_operator", 0.6)]
     return []
+
+
+def _states_a_floor(ind: Indicator) -> bool:
+    """Whether an indicator is of a kind whose target is a floor (``≥``): neither a cost nor a time
+    indicator, nor one counted in money or time. In the hand-checked records such indicators carry
+    ``≥`` 280 times and ``≤`` 5 times (满意度 never), while a poor scan can turn ``≥`` into ``≤``."""
+    if ind.level2 is None or ind.level2 in _CEILING_LEVELS:
+        return False
+    return not (ind.unit and any(word in ind.unit for word in _CEILING_UNITS))
 
 
 def _value_parts(path: str) -> list[str]:
