@@ -36,6 +36,8 @@ USE_CUDA = os.environ.get("PBEXTRACT_OCR_CUDA", "") == "1"  # run the models on 
 # The recogniser's runtime on the CPU: rapidocr's ONNX Runtime session, or PBEXTRACT_OCR_RUNTIME=openvino
 # (pip install 'pbextract[openvino]'): the same readings at the same speed here.
 RUNTIME = os.environ.get("PBEXTRACT_OCR_RUNTIME", "onnxruntime")
+# OpenVINO's inference precision: f32, or bf16 on a CPU with AVX-512 BF16 (faster; readings differ, see README)
+PRECISION = os.environ.get("PBEXTRACT_OCR_PRECISION", "f32")
 # Batches recognised at once, each on one core (one-thread calls in parallel beat one many-thread call:
 # 15% on two cores); shared by every page read at once, so the last page of a file uses every core too.
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -89,13 +91,18 @@ def model_files(manifest: Path = MANIFEST) -> dict[str, Path]:
 
 
 class RapidOcrEngine:
-    """PP-OCRv6 small recognition prepared by rapidocr and run by OpenVINO (``runtime="openvino"``) or
-    rapidocr's onnxruntime session; lines are found by the caller."""
+    """PP-OCRv6 small recognition prepared by rapidocr and run by OpenVINO (``runtime="openvino"``, at
+    ``precision`` f32 or bf16) or rapidocr's onnxruntime session; lines are found by the caller."""
 
     name = "rapidocr-ppocrv6-small"
 
     def __init__(
-        self, files: dict[str, Path], use_cuda: bool = False, runtime: str = "onnxruntime", threads: int = OCR_THREADS
+        self,
+        files: dict[str, Path],
+        use_cuda: bool = False,
+        runtime: str = "onnxruntime",
+        threads: int = OCR_THREADS,
+        precision: str = PRECISION,
     ) -> None:
         import onnxruntime
         from rapidocr import RapidOCR
@@ -118,8 +125,8 @@ class RapidOcrEngine:
         self._run: Callable[[np.ndarray], np.ndarray] | None = None
         self._batches = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pbextract-ocr")
         if runtime == "openvino" and not use_cuda:
-            self._run = _openvino_session(files["rec"], max(1, threads))
-            self.name += "-openvino"
+            self._run = _openvino_session(files["rec"], max(1, threads), precision)
+            self.name += f"-openvino-{precision}"
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
         """Lines in batches of strips of similar width, as many batches at once as the engine has
@@ -241,15 +248,16 @@ def _strips(lines: list[np.ndarray], least_width: int) -> list[Strip]:
     return strips
 
 
-def _openvino_session(model: Path, streams: int) -> Callable[[np.ndarray], np.ndarray]:
-    """The recogniser compiled by OpenVINO for the CPU at f32 (bf16 changed readings here), with
-    ``streams`` calls at once (one stream would run the engine's threads one after another)."""
+def _openvino_session(model: Path, streams: int, precision: str = "f32") -> Callable[[np.ndarray], np.ndarray]:
+    """The recogniser compiled by OpenVINO for the CPU at ``precision`` (f32 reads as ONNX Runtime
+    does; bf16 changes some readings), with ``streams`` calls at once (one stream would run the
+    engine's threads one after another)."""
     import openvino
 
     core = openvino.Core()
     # threads not pinned to cores: on a shared machine a pinned thread waits for its busy core
     config = {
-        "INFERENCE_PRECISION_HINT": "f32",
+        "INFERENCE_PRECISION_HINT": precision,
         "PERFORMANCE_HINT": "LATENCY",
         "ENABLE_CPU_PINNING": False,
         "INFERENCE_NUM_THREADS": streams,
