@@ -125,7 +125,7 @@ class RapidOcrEngine:
         self._run: Callable[[np.ndarray], np.ndarray] | None = None
         self._batches = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pbextract-ocr")
         if runtime == "openvino" and not use_cuda:
-            self._run = _openvino_session(files["rec"], max(1, threads), precision)
+            self._run = _openvino_session(files["rec"], max(1, threads), precision, tuple(rec.rec_image_shape))
             self.name += f"-openvino-{precision}"
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognised]:
@@ -248,10 +248,14 @@ def _strips(lines: list[np.ndarray], least_width: int) -> list[Strip]:
     return strips
 
 
-def _openvino_session(model: Path, streams: int, precision: str = "f32") -> Callable[[np.ndarray], np.ndarray]:
+def _openvino_session(
+    model: Path, streams: int, precision: str, line_shape: tuple[int, ...]
+) -> Callable[[np.ndarray], np.ndarray]:
     """The recogniser compiled by OpenVINO for the CPU at ``precision`` (f32 reads as ONNX Runtime
     does; bf16 changes some readings), with ``streams`` calls at once (one stream would run the
-    engine's threads one after another)."""
+    engine's threads one after another). One blank line (``line_shape``: channels, height, width) is
+    read here first: two threads making OpenVINO's first call at once can deadlock in its Python
+    binding's one-time set-up."""
     import openvino
 
     core = openvino.Core()
@@ -264,6 +268,7 @@ def _openvino_session(model: Path, streams: int, precision: str = "f32") -> Call
         "NUM_STREAMS": streams,
     }
     compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
+    compiled.create_infer_request().infer({0: np.zeros((1, *line_shape), dtype=np.float32)})
     local = threading.local()  # an infer request serves one call at a time: one per thread
 
     def run(batch: np.ndarray) -> np.ndarray:
