@@ -158,6 +158,16 @@ def test_a_level_name_clipped_by_a_page_break_takes_the_name_across_the_break() 
     assert {("indicators.1.level2", "ocr_char_repaired"), ("indicators.2.level2", "ocr_char_repaired")} <= reasons
 
 
+def test_a_project_whose_grid_took_in_its_title_is_not_a_continuation() -> None:
+    """A dim scan's grid may take the title above a table in as its first rows, leaving nothing
+    above it: its project-code label a row or two down still starts a new project."""
+    first = _table(3, FIRST, above=["项目绩效目标表"])
+    title_rows = [["", "", "廉政教育基地年度目标", "", "2022"], ["", "", "", "", ""]]
+    second = _table(4, title_rows + FIRST, above=[])
+    projects, others = stitch([first, second])
+    assert [p.pages for p in projects] == [[3], [4]] and others == []
+
+
 def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
     first = _table(3, FIRST, above=["项目绩效目标表"])
     far = _table(5, [HEADER, ["", "", "x", "y", "1个"]], above=["- 5 -"])
@@ -191,6 +201,15 @@ def test_fill_merged_takes_the_name_the_rows_belong_to() -> None:
     assert fill_merged(["产出指标", "", "产出指标"], [1, 2, 3], fits=lambda k, name: True)[1] == "产出指标"
 
 
+def test_fill_merged_over_several_breaks_when_the_text_is_printed_at_the_foot() -> None:
+    """A 一级 span over four pages printed at its foot on the last one (LibreOffice, text at the
+    bottom) names every row of it; a group opening at a page's foot whose text is two pages on
+    takes that text, not the group printed above it on its first page."""
+    assert fill_merged(["", "", "", "", "产出指标", "效益指标"], [5, 5, 6, 7, 8, 8]) == ["产出指标"] * 5 + ["效益指标"]
+    level1 = ["产出指标", "", "", "", "效益指标"]
+    assert fill_merged(level1, [10, 10, 11, 11, 12]) == ["产出指标"] + ["效益指标"] * 4
+
+
 def test_fill_merged_at_breaks_only_leaves_empty_cells_inside_a_page() -> None:
     names = ["成本控制", "", "人数", ""]
     assert fill_merged(names, [1, 1, 1, 2], breaks_only=True) == ["成本控制", "", "人数", "人数"]
@@ -205,6 +224,7 @@ def _record(**kw: object) -> Record:
         form="project_target_table",
         project_code="37150022P99001810047B",
         project_name="测试",
+        year=2022,
         budget_total=Decimal("100"),
         plan_dec=Decimal("100"),
         indicators=[
@@ -232,6 +252,12 @@ def test_a_plan_without_its_year_end_month_is_incomplete() -> None:
     assert _reasons(_record(plan_dec=None, form=None)) == {("form", "unknown_form")}
 
 
+def test_a_known_form_without_its_year_is_incomplete() -> None:
+    """Both templates print the year in their title: a title lost to a damaged grid loses it."""
+    assert _reasons(_record(year=None)) == {("year", "missing_field")}
+    assert _reasons(_record(year=None, form=None)) == {("form", "unknown_form")}
+
+
 def test_domain_checks_flag_fields() -> None:
     reasons = _reasons(
         _record(
@@ -256,6 +282,7 @@ def test_domain_checks_flag_fields() -> None:
         ("budget_total", "budget_sum_mismatch"),
         ("indicators.0.level1", "unknown_level"),
         ("indicators.0.name", "empty_indicator_name"),
+        ("indicators.1.level1", "level_mismatch"),
         ("indicators.1.level2", "level_mismatch"),
     }
 

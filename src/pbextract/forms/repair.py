@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from pbextract.text import compact
 _PROJECT_TITLE = re.compile(r"项目(支出)?绩效目标表|年度目标[(（]?\d{4}|年度目标$")
 _PAGE_FURNITURE = re.compile(r"^[-—–\s第页]*\d+[-—–\s页]*$|^\d+/\d+$|^[^\w]*$")
 _START_LABELS = {Label.CODE, Label.CODE_AND_NAME}
+_START_ROWS = 4  # rows of a table in which its project-code label may stand
 
 
 def rows_of(table: PageTable) -> list[Row]:
@@ -35,9 +37,9 @@ def is_furniture(line: TextLine) -> bool:
 
 
 def starts_project(table: PageTable) -> bool:
-    """A table whose first rows carry the project-code label, or that a project title stands above."""
-    first_rows = {c.row for c in table.cells if c.row <= 1}
-    if any(match_label(c.text) in _START_LABELS for c in table.cells if c.row in first_rows):
+    """A table whose first rows carry the project-code label (a few rows down: a scan's grid may
+    take in the title above it as rows), or that a project title stands above."""
+    if any(match_label(c.text) in _START_LABELS for c in table.cells if c.row < _START_ROWS):
         return True
     return any(is_project_title(t.text) for t in table.above)
 
@@ -109,35 +111,66 @@ def fill_merged(
 ) -> list[str]:
     """Fill the empty cells of a column of indicator rows (on the given pages).
 
-    A merged cell split by a page break prints its text in one part only. An empty run that ends
-    a page (but does not start it) is the first part of a group printed on the next page, so it
-    takes the value at the top of that page; any other empty run continues the group above. Where
-    ``fits(row, value)`` says that value cannot be the row's and the value on the other side of the
-    run can (a 一级 name its rows' 二级 names do not belong to), the run takes the other value: a
-    merged cell's text printed at its foot, on a later page, leaves a whole page's part of it empty.
-    With ``breaks_only`` (三级指标, where an empty cell inside a page is just empty) only runs at
-    a page break are filled.
+    A merged cell split by page breaks prints its text in one part only. A stretch of empty rows
+    between two printed values is cut at its page breaks into parts; the first parts take the value
+    above (its group continues), the rest the value below (that group began here). A merged cell
+    fills every row it spans on a page, so a stretch that does not start its page is not the group
+    above: all of it takes the value below; one that does not end its page likewise takes the
+    value above. Where the cut may fall at several breaks, it falls where most rows ``fits(row,
+    value)`` (a 一级 name its rows' 二级 names belong to), else as late as it can (text printed at
+    a merged cell's top or middle is the commoner case). A stretch inside one page continues the
+    group above, unless the value below fits more of its rows; with ``breaks_only`` (三级指标, where an
+    empty cell inside a page is just empty) it stays empty.
     """
     out = list(values)
-    i = 0
-    while i < len(out):
-        if out[i]:
-            i += 1
+    for start, end in _empty_stretches(values):
+        above = out[start - 1] if start else ""
+        below = out[end] if end < len(out) else ""
+        parts = _page_parts(pages, start, end)
+        continued = bool(above) and pages[start - 1] != pages[start]
+        began = bool(below) and pages[end] != pages[end - 1]
+        if continued and began:  # the cut may fall at any break, latest first
+            cuts = list(range(len(parts), -1, -1))
+        elif continued or began:
+            cuts = [len(parts) if continued else 0]
+        elif breaks_only:
             continue
-        j = i
-        while j + 1 < len(out) and not out[j + 1] and pages[j + 1] == pages[i]:
-            j += 1
-        ends_page = j + 1 < len(out) and pages[j + 1] != pages[j]
-        starts_page = i > 0 and pages[i - 1] != pages[i]
-        if breaks_only and not (ends_page or starts_page):
-            i = j + 1
-            continue
-        above = out[i - 1] if i > 0 else ""
-        below = out[j + 1] if j + 1 < len(out) else ""
-        fill, other = (below, above) if ends_page and not starts_page and below else (above, below)
-        run = range(i, j + 1)
-        if fits is not None and other and not all(fits(k, fill) for k in run) and all(fits(k, other) for k in run):
-            fill = other
-        out[i : j + 1] = [fill] * (j + 1 - i)
-        i = j + 1
+        else:  # inside a page: all of it continues the group above, or all is the group below
+            cuts = [len(parts), 0] if below else [len(parts)]
+        cut = _best_cut(cuts, parts, (above, below), fits)
+        for n, (a, b) in enumerate(parts):
+            out[a:b] = [above if n < cut else below] * (b - a)
     return out
+
+
+def _best_cut(
+    cuts: list[int], parts: list[tuple[int, int]], values: tuple[str, str], fits: Callable[[int, str], bool] | None
+) -> int:
+    """The first of ``cuts`` under which most rows fit their value (parts before the cut take the
+    first value, the rest the second)."""
+    if fits is None:
+        return cuts[0]
+
+    def fitting(cut: int) -> int:
+        return sum(fits(k, values[n >= cut]) for n, (a, b) in enumerate(parts) for k in range(a, b))
+
+    return max(cuts, key=fitting)
+
+
+def _empty_stretches(values: list[str]) -> list[tuple[int, int]]:
+    """Each maximal run of empty values, as (first, past the last) indexes."""
+    stretches: list[tuple[int, int]] = []
+    for i, v in enumerate(values):
+        if not v:
+            if stretches and stretches[-1][1] == i:
+                stretches[-1] = (stretches[-1][0], i + 1)
+            else:
+                stretches.append((i, i + 1))
+    return stretches
+
+
+def _page_parts(pages: list[int], start: int, end: int) -> list[tuple[int, int]]:
+    """Rows start..end cut where the page changes, as (first, past the last) indexes."""
+    cuts = [i for i in range(start + 1, end) if pages[i] != pages[i - 1]]
+    bounds = [start, *cuts, end]
+    return list(itertools.pairwise(bounds))

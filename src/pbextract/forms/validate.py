@@ -67,8 +67,9 @@ def validate(m: Mapped) -> list[Flag]:
         flags.append(_flag(m, "project_code", "bad_project_code"))
     if not r.project_name:
         flags.append(_flag(m, "project_name", "missing_field", 0.0))
-    if r.form is not None and r.budget_total is None:
-        flags.append(_flag(m, "budget_total", "missing_field", 0.0))
+    for path in ("year", "budget_total"):  # both templates print the year in the title and the total
+        if r.form is not None and getattr(r, path) is None:
+            flags.append(_flag(m, path, "missing_field", 0.0))
     flags += [_flag(m, p, "unparsed_value") for path in m.unparsed for p in _value_parts(path)]
     flags += [_flag(m, path, "ocr_char_repaired", 0.6) for path in m.repaired]
     flags += _budget_checks(m, r)
@@ -79,7 +80,8 @@ def validate(m: Mapped) -> list[Flag]:
             flags.append(_flag(m, f"indicators.{i}.level1", "unknown_level", text=ind.level1))
         if ind.level2 not in LEVEL2:
             flags.append(_flag(m, f"indicators.{i}.level2", "unknown_level", text=ind.level2))
-        elif not level_fits(ind.level1, ind.level2):
+        elif not level_fits(ind.level1, ind.level2):  # either may be the wrong one
+            flags.append(_flag(m, f"indicators.{i}.level1", "level_mismatch", text=ind.level1))
             flags.append(_flag(m, f"indicators.{i}.level2", "level_mismatch", text=ind.level2))
         if not ind.name:
             flags.append(_flag(m, f"indicators.{i}.name", "empty_indicator_name", 0.0, text=""))
