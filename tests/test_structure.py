@@ -109,9 +109,25 @@ def test_brackets_that_do_not_pair() -> None:
     assert _findings(_record([_indicator(basis="的通知》")]), source="text_layer") == set()
 
 
+def test_a_document_year_in_plain_brackets_is_doubted_when_read_by_ocr() -> None:
+    """``〔2021〕`` reads ``[2021]`` or ``(2021)`` on a low-resolution scan; 【】 and 〔〕 are kept."""
+    record = _record(
+        [
+            _indicator(basis="《行动方案》（烟办发电[2021]117号）", description="烟财工（2021）5号"),
+            _indicator(basis="烟财工〔2021〕5号", description="鲁工信创【2021】300号", scoring="完成(2021年)任务"),
+        ]
+    )
+    assert _findings(record) == {
+        ("indicators.0.basis", "ocr_confusable_bracket"),
+        ("indicators.0.description", "ocr_confusable_bracket"),
+    }
+    assert _findings(record, source="text_layer") == set()
+
+
 def test_edge_punctuation_two_items_and_header_words() -> None:
     record = _record(
         department_name="聊城市农业农村局..",
+        unit_name="}烟台市人民检察院",
         indicators=[
             _indicator(level2="质量指标•", name="。绿化带保洁面积"),
             _indicator(name="5.培训人数6.培训次数"),
@@ -121,6 +137,7 @@ def test_edge_punctuation_two_items_and_header_words() -> None:
     )
     assert _findings(record) == {
         ("department_name", "edge_punctuation"),
+        ("unit_name", "edge_punctuation"),
         ("indicators.0.level2", "edge_punctuation"),
         ("indicators.0.name", "edge_punctuation"),
         ("indicators.1.name", "two_items_in_cell"),

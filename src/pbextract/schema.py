@@ -47,6 +47,7 @@ Reason = Literal[
     "edge_punctuation",
     "stray_mark",
     "unpaired_bracket",
+    "ocr_confusable_bracket",
     "two_items_in_cell",
     "value_part_kind",
     "level_span_conflict",
