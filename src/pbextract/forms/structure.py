@@ -25,8 +25,9 @@ Finding = tuple[str, Reason]  # (field path, reason)
 
 _HEADER_WORDS = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标确定依据", "评(扣)分标准", "评（扣）分标准")
 _NUMBERED = re.compile(r"(?:^|[^\d.．])(\d{1,2})[.、．]\D")
-_LEADING_MARKS = set(".,，。、·•・:：;；+*'!！?？|丨)）]】〕》}")  # closing brackets: a rule's remnant
-_TRAILING_MARKS = _LEADING_MARKS | set("“‘《（(【")
+_MARKS = set(".,，。、·•・:：;；+*'!！?？|丨")
+_LEADING_MARKS = _MARKS | set(")）]】〕》}")  # a closing bracket opening a text: a rule's remnant
+_TRAILING_MARKS = _MARKS | set("“‘《（(【")
 _LABEL_FIELDS = ("level1", "level2", "name", "unit", "value_text")  # short ones: no punctuation at either end
 _LABEL_LEN = 16
 _NAME_FIELDS = ("project_name", "department_name", "unit_name")
