@@ -22,6 +22,7 @@ DIGITAL = [
     "reportlab-form1-top.pdf",  # top-aligned merged 一级/二级 text over a page break
     "libreoffice-form1-clipped.pdf",  # a 二级 span's text drawn, clipped away, over the repeated header
     "libreoffice-form2-foot.pdf",  # a 一级 span printed at its foot two pages on: a whole page's part blank
+    "libreoffice-form2-middle.pdf",  # a 一级 span's middle part fills its page: no rule crosses its column
 ]
 
 

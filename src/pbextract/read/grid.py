@@ -10,11 +10,14 @@ morphology). It does not need every rule to be intact:
   present when rules cover enough of its length, so gaps of a few millimetres do not merge cells;
 - a table's outer frame is always closed, so a merged cell cut open by a page break (no rule under
   it) is still a cell;
+- a column whose merged cell fills a page's part of the table (no rule across it) keeps its cell:
+  its outer border, a lone rule from the table's top to its bottom, joins the table;
 - merged cells are what is left when the separators between elementary cells are absent.
 """
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
@@ -137,7 +140,31 @@ def _tables(segments: list[Segment], tol: Tolerance) -> list[list[Segment]]:
     groups: dict[int, list[Segment]] = {}
     for i, s in enumerate(segments):
         groups.setdefault(find(i), []).append(s)
-    return list(groups.values())
+    return _with_side_rules(list(groups.values()), tol)
+
+
+def _with_side_rules(groups: list[list[Segment]], tol: Tolerance) -> list[list[Segment]]:
+    """Tables joined with the lone vertical rules that border them: a column whose cell is merged
+    over the whole of a page's part of a table (a 一级 name between two page breaks) has no rule
+    across it, so its outer border touches nothing. Several such columns are taken one by one."""
+    tables = [g for g in groups if any(s.horizontal for s in g) and any(not s.horizontal for s in g)]
+    lone = [g for g in groups if len(g) == 1 and not g[0].horizontal]
+    taken: set[int] = set()  # ids of the lone rules' groups joined to a table
+    for table in tables:
+        while side := next((g for g in lone if id(g) not in taken and _borders(table, g[0], tol)), None):
+            table.append(side[0])
+            taken.add(id(side))
+    return [g for g in groups if id(g) not in taken]
+
+
+def _borders(table: list[Segment], rule: Segment, tol: Tolerance) -> bool:
+    """Whether a vertical rule runs from the table's top to its bottom, beside it by no more than
+    its widest column."""
+    xs = sorted(s.pos for s in table if not s.horizontal)
+    ys = [s.pos for s in table if s.horizontal]
+    widest = max(b - a for a, b in itertools.pairwise(xs)) if len(xs) > 1 else 0.0
+    beside = 0 < xs[0] - rule.pos <= widest or 0 < rule.pos - xs[-1] <= widest
+    return beside and abs(rule.start - min(ys)) <= tol.open_side and abs(rule.end - max(ys)) <= tol.open_side
 
 
 def covered(rules: list[Segment], lo: float, hi: float) -> float:
