@@ -168,6 +168,17 @@ def test_a_project_whose_grid_took_in_its_title_is_not_a_continuation() -> None:
     assert [p.pages for p in projects] == [[3], [4]] and others == []
 
 
+def test_a_repeated_header_that_lost_a_column_keeps_the_columns_before() -> None:
+    """A scan's repeated header whose 二级指标 label was lost (misread, or joined with its neighbour)
+    does not take the 二级 column away from the next page's rows."""
+    first = _table(3, FIRST, above=["项目绩效目标表"], spans={(6, 0): 2, (6, 1): 2})
+    damaged = ["一级指标", "1级指木", "三级指标", "绩效指标描述", "指标值"]
+    cont = _table(4, [damaged, ["满意度指标", "服务对象满意度指标", "满意度", "服务对象满意度", "≥90%"]])
+    record = map_table(stitch([first, cont])[0][0], "x.pdf", "0" * 64).record
+    last = record.indicators[-1]
+    assert (last.level1, last.level2, last.name) == ("满意度指标", "服务对象满意度指标", "满意度")
+
+
 def test_table_on_a_later_page_with_a_title_is_not_a_continuation() -> None:
     first = _table(3, FIRST, above=["项目绩效目标表"])
     far = _table(5, [HEADER, ["", "", "x", "y", "1个"]], above=["- 5 -"])

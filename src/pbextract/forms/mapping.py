@@ -125,6 +125,11 @@ def _months_in_order(cells: list[Cell], labels: list[Label | None]) -> list[Labe
     return out
 
 
+def _main_columns(columns: _Columns) -> set[Label]:
+    """The indicator header's own columns found (not the 符号/值/单位 under 指标值)."""
+    return {label for label in columns.ranges if label in _INDICATOR_COLUMNS}
+
+
 def _overlap(a: Cell, x0: float, x1: float) -> float:
     return max(0.0, min(a.bbox[2], x1) - max(a.bbox[0], x0))
 
@@ -236,15 +241,20 @@ class _Mapper:
         return self.columns is not None and len(labels & set(_VALUE_PARTS)) >= 2
 
     def _header(self, row: Row) -> None:
-        """A header row starts the indicator columns afresh; its second row (符号/值/单位) refines them."""
+        """A header row starts the indicator columns afresh; its second row (符号/值/单位) refines them.
+        A repeated header that lacks a column the one before had (a separator lost on a scan joined
+        two of its cells, or a label was misread) leaves the columns as they were."""
         labels = _header_labels(row.cells)
         fresh = any(start and label == Label.LEVEL1 for label, start in zip(labels, row.starts, strict=True))
+        previous = self.columns
         if self.columns is None or fresh:
             self.columns = _Columns()
         for cell, label in zip(row.cells, labels, strict=True):
             if label in _INDICATOR_COLUMNS or label in _VALUE_PARTS:
                 self.columns.add(label, cell)
                 self.wordings.add(label_wording(cell.text) or "")
+        if fresh and previous is not None and _main_columns(previous) - _main_columns(self.columns):
+            self.columns = previous
 
     def _head_row(self, row: Row) -> None:
         cells = row.cells
