@@ -380,6 +380,12 @@ def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_characters_besi
     assert _unread_marks(line, read) == []
     doubted = _doubted_beside(skipped, _unread_marks(line, skipped))
     assert doubted.chars == [0.85, 0.85, 0.99] and doubted.score == 0.85
+    # a ，ending a line (114-126), read as nothing: the last character is in doubt
+    crop[:, 150:] = 255
+    crop[33:43, 114:126] = 0
+    ending = _line_ink(crop[:, :140], img)
+    lost = Recognised(text="乡、街", score=0.99, chars=[0.99] * 3, at=[30 / 140, 58 / 140, 90 / 140])
+    assert _doubted_beside(lost, _unread_marks(ending, lost)).chars == [0.99, 0.99, 0.85]
 
 
 def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:
@@ -493,6 +499,36 @@ def test_a_glyph_whose_parts_stand_apart_is_one_line() -> None:
     cv2.rectangle(mark, (10, 10), (46, 46), 1, 2)
     cv2.rectangle(mark, (40, 51), (45, 65), 1, -1)  # a narrow mark under the glyph's corner
     assert _ink_rows(mark, scale)[0] == (9, 48)
+
+
+def test_two_lines_joined_by_a_speck_are_cut_by_their_glyphs_height() -> None:
+    """A cell's only band: a full line of 9 pt glyphs over one wrapped glyph, a speck bridging the
+    1 pt gap between them (18.7 pt in all, shorter than two 12 pt lines). Its glyphs are half its
+    height, so it is two lines; a lone line of the same glyphs stays one."""
+    from pbextract.read.ocrcells import _ink_rows
+
+    scale = 150 / 72
+    two = np.zeros((40, 220), np.uint8)
+    for x in range(2, 200, 18):
+        cv2.rectangle(two, (x, 2), (x + 15, 17), 1, 2)  # line 1: eleven glyphs, rows 1-18
+    cv2.rectangle(two, (2, 21), (17, 36), 1, 2)  # line 2: one glyph, rows 20-37
+    two[18:21, 100:102] = 1  # the speck across the gap
+    (top, cut), (below, bottom) = _ink_rows(two, scale)
+    assert (top, bottom) == (1, 38) and 18 <= cut <= below <= 21
+    assert _ink_rows(two[:19], scale) == [(1, 19)]
+
+
+def test_a_line_read_taller_than_its_glyphs_is_doubtful() -> None:
+    """Two printed lines blurred into one crop read as the first alone (``抗原抗体`` over ``检测``): the
+    crop stands twice as tall as its read glyphs are wide apart, which doubts the cell. One line of
+    the same glyphs, and a short number under a tall crop's least height, are not doubted."""
+    from pbextract.read.ocrcells import _taller_than_read
+
+    scale = 150 / 72
+    pad = 2 * int(1.5 * scale)
+    assert _taller_than_read(np.zeros((38 + pad, 80 + pad)), "抗原抗体", scale)
+    assert not _taller_than_read(np.zeros((19 + pad, 80 + pad)), "抗原抗体", scale)
+    assert not _taller_than_read(np.zeros((19 + pad, 19 + pad)), "85%", scale)
 
 
 def test_a_stroke_set_apart_after_the_text_is_a_mark_not_a_speck() -> None:

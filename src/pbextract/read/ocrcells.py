@@ -24,18 +24,20 @@ _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
 _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 2.6, 1.0  # band heights and gaps, in points
-_ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this is one printed line
+_ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this, or its tallest glyph, is one printed line
 _GLYPH_GAP_PT = 1.2  # a gap between two bands up to this may lie inside one glyph (台)
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2
 _GLYPH_PT = 6.0  # a small glyph's size: unread ink of a quarter of its square or more is doubtful
 _UNREAD_CONFIDENCE = 0.5
+_WRAP_RATIO = 1.7  # a line's ink this many times as tall as its read glyphs' pitch holds a line unread
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
 _STROKE_ELONGATION = 2.0  # a mark this many times longer than thick is a stroke (、，), not a dot
 _EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a full line: speck or 。?
 _SKIPPED_CONFIDENCE = 0.85  # ink inside a line with no character read at it
 _MARK_SIZE, _READ_REACH = 0.25, 0.5  # a 、 is a quarter of a glyph; a character is read within half of one
+_END_REACH = 0.25  # a line's last mark: a character read for it lies on it, not half a glyph before
 _EDGE_MARK_CONFIDENCE = 0.85  # a mark trimmed from a cell's edge: a speck, most likely
 _LEADING_MARK = re.compile(r"^(\n*)[.•·・。]+(?=\n*[\u4e00-\u9fff])")  # lines joined by newlines
 _TRAILING_MARK = re.compile(r"([\u4e00-\u9fff]\n*)[+＋•·・]+(\n*)$")
@@ -89,10 +91,14 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
     bands = [b for b in bands if b[1] - b[0] >= _SPECK_PT * scale]  # specks apart say nothing of a line
     if not bands:
         return []
-    # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at
-    # its valley; a single glyph's band (量 has a gap between its strokes) is never cut
+    # a band much taller than the cell's usual line (a lone band: than its tallest glyph) holds two
+    # lines (joined by a speck): cut it at its valley; a single glyph's band (量 has a gap between its
+    # strokes) is never cut
     heights = sorted(b[1] - b[0] for b in bands)
-    usual = heights[(len(heights) - 1) // 2] if len(heights) > 1 else _ONE_LINE_PT * scale
+    if len(heights) > 1:
+        usual = float(heights[(len(heights) - 1) // 2])
+    else:
+        usual = _tallest_glyph(ink[bands[0][0] : bands[0][1]], scale)
     out: list[tuple[int, int]] = []
     for band in bands:
         if band[1] - band[0] >= 1.6 * usual:
@@ -100,6 +106,13 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
         else:
             out.append((band[0], band[1]))
     return [(a, b) for a, b in _glyph_parts_joined(out, ink, scale) if b - a >= _SPECK_PT * scale]
+
+
+def _tallest_glyph(band: np.ndarray, scale: float) -> float:
+    """The height of a lone band's tallest piece of ink, within a small glyph's and a usual line's."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    tallest = int(stats[1:n, cv2.CC_STAT_HEIGHT].max()) if n > 1 else 0
+    return min(_ONE_LINE_PT * scale, max(_GLYPH_PT * scale, float(tallest)))
 
 
 def _glyph_parts_joined(bands: list[tuple[int, int]], ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
@@ -424,6 +437,8 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         # ink that reads as nothing is a speck or a rule's remnant, unless there is a glyph's worth of it
         unread_ink = sum(int((c < img.ink_level).sum()) for (c, _), t in zip(crops, texts, strict=True) if not t)
         doubt = _UNREAD_CONFIDENCE if unread_ink > (_GLYPH_PT * img.scale) ** 2 / 4 else 1.0
+        if any(_taller_than_read(c, t, img.scale) for (c, _), t in zip(crops, texts, strict=True)):
+            doubt = _UNREAD_CONFIDENCE
         if inner_speck:
             doubt = min(doubt, _EDGE_SPECK_CONFIDENCE)
         trimmed = _without_edge_marks(texts) if any(texts) else texts
@@ -437,6 +452,15 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         cell.end_doubt = end_doubt
         cells.append(_marks_by_rule(cell, _edges_doubted(_char_confidences(lines, cell, doubt, alike=True), ends)))
     return cells
+
+
+def _taller_than_read(crop: np.ndarray, text: str, scale: float) -> bool:
+    """Whether a line crop's ink stands much taller than the glyphs read in it are wide: two printed
+    lines that a speck or blur joined, read as one with the second lost (``抗原抗体`` over ``检测``
+    read ``抗原抗体``). A Chinese character counts as one glyph, any other (a mark, a digit) as half."""
+    glyphs = sum(1.0 if _CJK.match(ch) else 0.5 for ch in text if not ch.isspace())
+    pad = 2 * int(_PAD_PT * scale)
+    return glyphs > 0 and crop.shape[0] - pad >= _WRAP_RATIO * (crop.shape[1] - pad) / glyphs
 
 
 def _first_text(texts: list[str]) -> str:
@@ -519,20 +543,37 @@ def _line_ink(crop: np.ndarray, img: PageImage) -> LineInk:
 
 def _unread_marks(line: LineInk, read: Recognised) -> list[float]:
     """Where ink inside a line, a glyph or a mark as small as ``、``, has no character read at it
-    (the recogniser skipped it: ``（乡、街道）示范村`` for ``（乡、街道）、示范村``), as shares of the
-    crop's width. The ink at the line's ends is the speck checks' business."""
+    (the recogniser skipped it: ``（乡、街道）示范村`` for ``（乡、街道）、示范村``), or where a mark
+    ending a line after a Chinese character has none on it (a ``，`` lost), as shares of the crop's
+    width. The ink at the line's start and a dot at its end are the speck checks' business."""
     if not read.text or len(read.at) != len(read.text):
         return []
     blobs, width = line.blobs, line.ink.shape[1]
     em = max((b[3] - b[2] for b in blobs), default=0)
     centres = [a * width for a in read.at]
     reach = _READ_REACH * em
-    return [
-        (b[0] + b[1]) / 2 / width
+    unread = [
+        b
         for b in blobs[1:-1]
         if max(b[1] - b[0], b[3] - b[2]) >= _MARK_SIZE * em
         and not any(b[0] - reach <= c <= b[1] + reach for c in centres)
     ]
+    if len(blobs) > 1 and _CJK.match(read.text[-1]) and _lost_end_mark(blobs, em, centres):
+        unread.append(blobs[-1])
+    return [(b[0] + b[1]) / 2 / width for b in unread]
+
+
+def _lost_end_mark(blobs: list[list[int]], em: int, centres: list[float]) -> bool:
+    """Whether a line's last blob is a mark (``，``, ``。``: as large as a ``、`` but no taller than
+    half a glyph, low in the line) with no character read on it."""
+    x0, x1, top, bottom = blobs[-1]
+    line_top = min(b[2] for b in blobs)
+    return (
+        max(x1 - x0, bottom - top) >= _MARK_SIZE * em
+        and bottom - top <= 0.5 * em
+        and (top + bottom) / 2 - line_top > 0.5 * em
+        and not any(x0 - _END_REACH * em <= c <= x1 + _END_REACH * em for c in centres)
+    )
 
 
 def _unread_end_dot(line: LineInk, read: Recognised, scale: float) -> bool:
