@@ -127,18 +127,21 @@ def test_a_text_cut_by_a_false_rule_is_joined_line_by_line_and_flagged() -> None
 
 
 def test_an_ocr_level_name_outside_the_vocabulary_is_put_right_where_one_name_is_meant() -> None:
-    """Half-clipped glyphs at a page break read ``于效指标`` and ``数昌指机``: one name is clearly
-    meant, and it is put right with a flag; a remnant like no name (``1``) stays as read, flagged."""
-    rows = [list(r) for r in FIRST]
-    rows[6] = ["产出指标", "于效指标", "培训人数", "参加培训的人数", "≥300人"]
-    rows[7] = ["产出指标", "1", "培训场次", "培训的场次", "3场"]
-    table = _table(3, rows, above=["项目绩效目标表"])
-    table.cells = [c.model_copy(update={"source": "ocr"}) if c.row >= 6 else c for c in table.cells]
-    mapped = map_table(stitch([table])[0][0], "x.pdf", "0" * 64)
-    assert [i.level2 for i in mapped.record.indicators] == ["时效指标", "1"]
-    reasons = {(f.field, f.reason) for f in validate(mapped)}
-    assert ("indicators.0.level2", "ocr_char_repaired") in reasons
-    assert ("indicators.1.level2", "unknown_level") in reasons
+    """Half-clipped glyphs at a page break read ``数昌指机``: one name is clearly meant, and it is put
+    right with a flag; ``于效指标``, one glyph's slip from 时效指标 and no other name, is as sure as the
+    name read whole and is put right without one; a remnant like no name (``1``) stays as read,
+    flagged."""
+    for read, meant, flagged in (("数昌指机", "数量指标", True), ("于效指标", "时效指标", False)):
+        rows = [list(r) for r in FIRST]
+        rows[6] = ["产出指标", read, "培训人数", "参加培训的人数", "≥300人"]
+        rows[7] = ["产出指标", "1", "培训场次", "培训的场次", "3场"]
+        table = _table(3, rows, above=["项目绩效目标表"])
+        table.cells = [c.model_copy(update={"source": "ocr"}) if c.row >= 6 else c for c in table.cells]
+        mapped = map_table(stitch([table])[0][0], "x.pdf", "0" * 64)
+        assert [i.level2 for i in mapped.record.indicators] == [meant, "1"]
+        reasons = {(f.field, f.reason) for f in validate(mapped)}
+        assert (("indicators.0.level2", "ocr_char_repaired") in reasons) is flagged
+        assert ("indicators.1.level2", "unknown_level") in reasons
     assert closest_level("数昌指机", LEVEL2) == "数量指标" and closest_level("社会效益", LEVEL2) is None
 
 
@@ -235,6 +238,7 @@ def _record(**kw: object) -> Record:
         form="project_target_table",
         project_code="37150022P99001810047B",
         project_name="测试",
+        department_name="测试局",
         year=2022,
         budget_total=Decimal("100"),
         plan_dec=Decimal("100"),
@@ -264,9 +268,20 @@ def test_a_plan_without_its_year_end_month_is_incomplete() -> None:
 
 
 def test_a_known_form_without_its_year_is_incomplete() -> None:
-    """Both templates print the year in their title: a title lost to a damaged grid loses it."""
+    """Both templates print the year in their title: a title lost to a damaged grid loses it. Both
+    print the 主管部门 too, and form 2 the 项目单位 (form 1 only now and then): a label misread
+    (``ESANR项目单位`` under an overprint) loses its value."""
     assert _reasons(_record(year=None)) == {("year", "missing_field")}
     assert _reasons(_record(year=None, form=None)) == {("form", "unknown_form")}
+    assert _reasons(_record(department_name=None)) == {("department_name", "missing_field")}
+    indicator = Indicator(
+        level1="产出指标", level2="数量指标", name="人数", description="人数", operator="≥", value=Decimal(3), unit="个"
+    )
+    annual = dict(
+        form="annual_target_table", indicators=[indicator.model_copy(update={"basis": "计划", "scoring": "5分"})]
+    )
+    assert _reasons(_record(**annual)) == {("unit_name", "missing_field")}
+    assert _reasons(_record(**annual, unit_name="测试中心")) == set()
 
 
 def test_domain_checks_flag_fields() -> None:
@@ -334,6 +349,21 @@ def test_a_value_cell_read_blank_and_sure_is_no_doubt() -> None:
 
     assert reasons(1.0) == set()
     assert reasons(0.5) == {(f"indicators.0.{p}", "empty_value") for p in ("operator", "value", "unit", "value_text")}
+
+
+def test_a_doubtful_value_read_as_a_text_with_a_number_doubts_its_sign_and_unit() -> None:
+    """``≥85%`` read ``》85%`` (not a value, so a text): the empty sign and unit are as doubtful as
+    the text, and are flagged with it; a doubtful ``提高`` leaves them alone (nothing to misread)."""
+
+    def reasons(text: str) -> set[str]:
+        indicator = Indicator(level1="产出指标", level2="数量指标", name="费用", description="费用", value_text=text)
+        cell = _ocr_cell(text, 0.5, col=4)
+        sources = {f"indicators.0.{p}": cell for p in ("operator", "value", "unit", "value_text")}
+        mapped = Mapped(record=_record(indicators=[indicator]), sources=sources)
+        return {f.field for f in validate(mapped)}
+
+    assert reasons("》85%") == {f"indicators.0.{p}" for p in ("operator", "value", "unit", "value_text")}
+    assert reasons("提高") == {"indicators.0.value", "indicators.0.value_text"}
 
 
 def test_doubtful_values_read_by_ocr_are_flagged() -> None:
