@@ -6,6 +6,7 @@ import re
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from pbextract.text import compact
 
@@ -141,6 +142,15 @@ def closest_level(text: str, names: frozenset[str]) -> str | None:
     if not best or best[0][1] < _LEVEL_LIKENESS or (len(best) > 1 and best[0][1] - best[1][1] < _LEVEL_MARGIN):
         return None
     return str(best[0][0])
+
+
+def one_slip_from(text: str, name: str, names: frozenset[str]) -> bool:
+    """Whether an OCR'd level text is one glyph's slip from ``name`` (a glyph misread, added or lost:
+    ``数重指标``, ``F数量指标``) and at least two from every other name: as sure a reading of ``name``
+    as one of the name read whole."""
+    return Levenshtein.distance(text, name) <= 1 and all(
+        Levenshtein.distance(text, other) >= 2 for other in names if other != name
+    )
 
 
 def level_fits(level1: str, level2: str) -> bool:

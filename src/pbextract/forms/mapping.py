@@ -23,6 +23,7 @@ from pbextract.forms.labels import (
     label_wording,
     level_fits,
     match_label,
+    one_slip_from,
 )
 from pbextract.forms.repair import fill_merged
 from pbextract.forms.titleblock import read_title
@@ -366,7 +367,8 @@ class _Mapper:
 
     def _snap_levels(self) -> None:
         """OCR'd 一级/二级 names outside the closed vocabulary put right where one name is clearly
-        meant, or left to the page-break fill where clipped (each recorded for a flag)."""
+        meant, or left to the page-break fill where clipped (each recorded for a flag, but for a name
+        one glyph's slip from its own and no other's)."""
         for i, ind in enumerate(self.indicators):
             for key, names in (("level1", LEVEL1), ("level2", LEVEL2)):
                 cell, text = self.sources.get(f"indicators.{i}.{key}"), compact(ind[key])
@@ -374,7 +376,8 @@ class _Mapper:
                     continue
                 if (name := closest_level(text, names)) is not None:
                     ind[key] = name
-                    self.repaired.append(f"indicators.{i}.{key}")
+                    if not one_slip_from(text, name, names):
+                        self.repaired.append(f"indicators.{i}.{key}")
         for key, names in (("level1", LEVEL1), ("level2", LEVEL2)):
             for i in self._clipped_at_breaks(key, names):
                 self.indicators[i][key] = ""
