@@ -81,11 +81,13 @@ def test_speck_read_as_a_full_stop_after_the_text() -> None:
 
 
 def test_dots_that_belong_are_not_stray() -> None:
-    """Numbered items and decimals put a dot after a digit; a text-layer reading is exact."""
+    """Numbered items and decimals put a dot after a digit, a Roman numeral's grade a letter before
+    类 or 级; a text-layer reading is exact."""
     record = _record(
         [
             _indicator(name="1.燃气监测仪器安装数量", description="完成率达到99.5%"),
             _indicator(name="掌上安全app完成数量"),
+            _indicator(name="劣V类水体控制比例", description="突发事件I级响应及时率"),
         ],
         fund_use="用于1.培训，PM2.5浓度下降",
     )

@@ -37,9 +37,10 @@ _PLAIN_YEAR_BRACKETS = re.compile(r"[\[(]\s*(?:19|20)\d\d\s*[\])]\s*第?\s*\d+\s
 _TEXT_FIELDS = ("level1", "level2", "name", "description", "value_text", "basis", "scoring")
 _OPERATOR_CHARS = set("".join(OPERATORS)) | {"+"}
 _HAN = "[\u4e00-\u9fff]"
-# a dot-like mark between two Chinese characters, or one Latin letter after one and not before a word
 _SPECK_STOP = re.compile(rf"(?:{_HAN}|%)\.$")  # Chinese ends with 。: a speck at the end read as a full stop
-_STRAY_MARK = re.compile(rf"(?<={_HAN})(?:[.·•・'`|](?={_HAN})|[A-Za-z](?={_HAN}|$))")
+# a dot-like mark between two Chinese characters, or one Latin letter after one and not before a word
+# (nor a Roman numeral's grade: 劣V类水体, I级响应)
+_STRAY_MARK = re.compile(rf"(?<={_HAN})(?:[.·•・'`|](?={_HAN})|(?![IVX][类级])[A-Za-z](?={_HAN}|$))")
 # indicator columns each template fills in every row (so in the truth and both seeds)
 _TEMPLATE_COLUMNS = {Form.PROJECT_TARGET: ("description",), Form.ANNUAL_TARGET: ("description", "basis", "scoring")}
 # value parts each template prints beside a number (a unit on both forms, the 符号 too on form 2)
