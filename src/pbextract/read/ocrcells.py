@@ -24,7 +24,8 @@ _INSET_PT = 1.6  # trimmed from each cell side so the ruling is not read
 _PAD_PT = 1.5  # white margin kept around a line crop
 _MIN_CROP_PT = 9.0  # a crop is widened/heightened to at least this: the recogniser needs context
 _THIN_PT, _JOIN_PT, _SPECK_PT = 3.0, 2.6, 1.0  # band heights and gaps, in points
-_ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this, or its tallest glyph, is one printed line
+_ONE_LINE_PT = 12.0  # a lone band up to 1.6 times this is one printed line (or two of smaller glyphs)
+_WHOLE_GLYPH = 0.75  # a line cut from a lone band holds a glyph this share of the band's tallest
 _GLYPH_GAP_PT = 1.2  # a gap between two bands up to this may lie inside one glyph (台)
 _VALLEY = 0.06  # a row with at most this share of the band's busiest row's ink separates two lines
 _SPECK_AREA_PT = 1.2
@@ -91,28 +92,41 @@ def _ink_rows(ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
     bands = [b for b in bands if b[1] - b[0] >= _SPECK_PT * scale]  # specks apart say nothing of a line
     if not bands:
         return []
-    # a band much taller than the cell's usual line (a lone band: than its tallest glyph) holds two
-    # lines (joined by a speck): cut it at its valley; a single glyph's band (量 has a gap between its
-    # strokes) is never cut
+    # a band much taller than the cell's usual line holds two lines (joined by a speck): cut it at its
+    # valley; a single glyph's band (量 has a gap between its strokes) is never cut
     heights = sorted(b[1] - b[0] for b in bands)
-    if len(heights) > 1:
-        usual = float(heights[(len(heights) - 1) // 2])
-    else:
-        usual = _tallest_glyph(ink[bands[0][0] : bands[0][1]], scale)
+    usual = heights[(len(heights) - 1) // 2] if len(heights) > 1 else _ONE_LINE_PT * scale
     out: list[tuple[int, int]] = []
     for band in bands:
         if band[1] - band[0] >= 1.6 * usual:
             out += _split_at_valleys(profile, band[0], band[1], thin)
+        elif len(bands) == 1:
+            out += _glyph_lines(ink, profile, (band[0], band[1]), thin, scale)
         else:
             out.append((band[0], band[1]))
     return [(a, b) for a, b in _glyph_parts_joined(out, ink, scale) if b - a >= _SPECK_PT * scale]
 
 
-def _tallest_glyph(band: np.ndarray, scale: float) -> float:
-    """The height of a lone band's tallest piece of ink, within a small glyph's and a usual line's."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
-    tallest = int(stats[1:n, cv2.CC_STAT_HEIGHT].max()) if n > 1 else 0
-    return min(_ONE_LINE_PT * scale, max(_GLYPH_PT * scale, float(tallest)))
+def _tallest(ink: np.ndarray) -> int:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    return int(stats[1:n, cv2.CC_STAT_HEIGHT].max()) if n > 1 else 0
+
+
+def _glyph_lines(
+    ink: np.ndarray, profile: np.ndarray, band: tuple[int, int], thin: float, scale: float
+) -> list[tuple[int, int]]:
+    """A cell's only band, shorter than two usual lines, cut at its valley where it stands 1.6 times
+    its tallest glyph and each part holds a glyph nearly as tall: two lines of a small font joined by
+    a speck (a wrapped last glyph, ``查``, was lost). Parts holding only a rule's remnant, specks or
+    an overprint's small letters leave the band whole."""
+    top, bottom = band
+    tallest = max(_tallest(ink[top:bottom]), int(_GLYPH_PT * scale))
+    if bottom - top < 1.6 * tallest:
+        return [band]
+    parts = _split_at_valleys(profile, top, bottom, thin)
+    if len(parts) > 1 and all(_tallest(ink[a:b]) >= _WHOLE_GLYPH * tallest for a, b in parts):
+        return parts
+    return [band]
 
 
 def _glyph_parts_joined(bands: list[tuple[int, int]], ink: np.ndarray, scale: float) -> list[tuple[int, int]]:
