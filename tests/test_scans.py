@@ -388,6 +388,28 @@ def test_a_mark_inside_a_line_with_nothing_read_at_it_doubts_the_characters_besi
     assert _doubted_beside(lost, _unread_marks(ending, lost)).chars == [0.99, 0.99, 0.85]
 
 
+def test_a_semicolon_whose_dot_stands_far_above_its_comma_is_doubtful() -> None:
+    """``轨道，`` with a speck above the comma reads ``轨道；`` sure: a semicolon's dot sits mid-line
+    above its comma, the speck near the line's top (a fifth of a glyph down), so that ``；`` is in
+    doubt; a real one is not."""
+    from pbextract.read.ocrcells import _line_ink, _specked_semicolons
+
+    def read_mark(dot_top: int) -> float:
+        crop = np.full((26, 60), 255, np.uint8)
+        crop[3:23, 3:23] = 0  # a glyph, 20 px
+        crop[3:23, 25:45] = 0
+        crop[17:21, 47:50] = 0  # the comma
+        crop[dot_top : dot_top + 4, 48:51] = 0  # the dot, or a speck
+        img = PageImage(page=1, gray=crop, scale=150 / 72, skew=0.0)
+        read = Recognised(text="轨道；", score=0.94, chars=[1.0, 1.0, 0.94], at=[13 / 60, 35 / 60, 49 / 60])
+        read.alike = [1.0, 1.0, 0.98]
+        out = _specked_semicolons(_line_ink(crop, img), read)
+        return min(out.chars[2], out.alike[2])
+
+    assert read_mark(dot_top=10) == 0.94  # mid-line: a semicolon
+    assert read_mark(dot_top=5) == 0.7  # near the top: a speck over a comma
+
+
 def test_each_character_of_a_cell_keeps_the_confidence_it_was_read_at() -> None:
     """Through the joining of lines and a full stop put back: the characters the recogniser read
     keep their own probability (lowered by their line's doubt of a dropped glyph), the rest take the

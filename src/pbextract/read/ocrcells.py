@@ -34,6 +34,9 @@ _UNREAD_CONFIDENCE = 0.5
 _WRAP_RATIO = 1.7  # a line's ink this many times as tall as its read glyphs' pitch holds a line unread
 _DOT_PT = 2.6  # ink smaller than this each way, alone or at a line's end, is a speck, not a glyph
 _OVERFLOW_PT, _OVERFLOW_GAP_PT = 30.0, 4.0  # text overflowing a table's bottom: how far, and how near it starts
+# a semicolon's dot sits at least this many glyphs below the line's top (0.29-0.46 measured in the
+# stress sets' fonts), and no farther than that beside its comma
+_DOT_TOP, _DOT_BESIDE = 0.25, 0.3
 _STROKE_ELONGATION = 2.0  # a mark this many times longer than thick is a stroke (、，), not a dot
 _EDGE_SPECK_CONFIDENCE = 0.7  # a dot apart from the text, or one alone under a full line: speck or 。?
 _SKIPPED_CONFIDENCE = 0.85  # ink inside a line with no character read at it
@@ -444,6 +447,7 @@ def ocr_cells(img: PageImage, grid: Grid, engine: OcrEngine, only: set[int] | No
         inks = [_line_ink(crop, img) for crop, _ in crops]
         lines = [_full_stops(crop, ink, r, img) for (crop, _), ink, r in zip(crops, inks, lines, strict=True)]
         lines = [_doubted_beside(r, _unread_marks(ink, r)) for ink, r in zip(inks, lines, strict=True)]
+        lines = [_specked_semicolons(ink, r) for ink, r in zip(inks, lines, strict=True)]
         texts = [squeeze_cjk_spaces(r.text.strip()) for r in lines]
         if full_stop and texts and texts[-1] and not texts[-1].endswith("。"):
             texts[-1] += "。"
@@ -664,6 +668,41 @@ def _stop_shaped(gray: np.ndarray, ink: np.ndarray, blobs: list[list[int]], b: l
         and (b[2] + b[3]) / 2 - min(x[2] for x in blobs) >= 0.3 * em
         and faint >= _STOP_FAINT
     )
+
+
+def _specked_semicolons(line: LineInk, read: Recognised) -> Recognised:
+    """A reading whose ``;`` or ``；`` is a ``，`` with a speck above it is in doubt: a semicolon's dot
+    sits mid-line right above its comma, in every font, while a speck lands anywhere (``轨道，`` read
+    ``轨道；``, sure). Told where the mark's upper piece stands in the line's top quarter glyph, or
+    beside its lower piece."""
+    if len(read.chars) != len(read.text) or len(read.at) != len(read.text):
+        return read
+    marks = [i for i, ch in enumerate(read.text) if ch in ";；"]
+    if not marks:
+        return read
+    em = max((b[3] - b[2] for b in line.blobs), default=0)
+    top = min((b[2] for b in line.blobs), default=0)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(line.ink, connectivity=8)
+    small = [s for s in stats[1:n].tolist() if max(s[2], s[3]) < 0.5 * em and s[4] >= 3]
+    chars, alike = list(read.chars), list(read.alike)
+    for i in marks:
+        x = read.at[i] * line.ink.shape[1]
+        near = [s for s in small if abs(s[0] + s[2] / 2 - x) <= _DOT_BESIDE * em]
+        low = [s for s in near if s[1] + s[3] / 2 - top > 0.5 * em]
+        if not low:
+            continue
+        comma = max(low, key=lambda s: s[4])  # the heaviest low piece; a speck is lighter
+        above = [s for s in near if s[1] + s[3] <= comma[1]]
+        if not above:
+            continue
+        dot = min(above, key=lambda s: abs((s[0] + s[2] / 2) - (comma[0] + comma[2] / 2)))
+        high = dot[1] + dot[3] / 2 - top < _DOT_TOP * em
+        beside = abs((dot[0] + dot[2] / 2) - (comma[0] + comma[2] / 2)) > _DOT_BESIDE * em
+        if high or beside:  # as unsure of it as a mark of its group (a colon's rule must not restore it)
+            chars[i] = min(chars[i], _EDGE_SPECK_CONFIDENCE)
+            if len(alike) == len(chars):
+                alike[i] = min(alike[i], _EDGE_SPECK_CONFIDENCE)
+    return read.model_copy(update={"chars": chars, "alike": alike, "score": min([*chars, read.dropped])})
 
 
 def _doubted_beside(read: Recognised, marks: list[float]) -> Recognised:
