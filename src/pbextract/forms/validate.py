@@ -73,7 +73,7 @@ def validate(m: Mapped) -> list[Flag]:
         flags.append(_flag(m, "project_code", "bad_project_code"))
     if not r.project_name:
         flags.append(_flag(m, "project_name", "missing_field", 0.0))
-    for path in _PRINTED.get(r.form, ()) if r.form is not None else ():
+    for path in _PRINTED.get(r.form, ()) if r.form else ():
         if getattr(r, path) is None:
             flags.append(_flag(m, path, "missing_field", 0.0))
     flags += [_flag(m, p, "unparsed_value") for path in m.unparsed for p in _value_parts(path)]
@@ -154,10 +154,10 @@ def _budget_checks(m: Mapped, r: Record) -> list[Flag]:
 def _confidence_flags(m: Mapped, already: set[str]) -> list[Flag]:
     """Fields read from a cell below the confidence threshold (the parts of an indicator value that
     came out empty are left out: the value itself is flagged; not where the value was read as a text
-    holding a number, ``》85%``: its sign and unit may be what was misread), unless another cell of the record with
-    the same text was read sure (two crops of one printed text that agree confirm the doubtful one),
-    or the field is a 一级/二级 name of the closed vocabulary that fits its level. On the stress scans
-    and the field set, such flags were all on right readings (33 and 19)."""
+    holding a number, ``》85%``: its sign and unit may be what was misread), unless another cell of
+    the record with the same text was read sure (two crops of one printed text that agree confirm
+    the doubtful one), or the field is a 一级/二级 name of the closed vocabulary that fits its level.
+    On the stress scans and the field set, such flags were all on right readings (33 and 19)."""
     record = m.record.model_dump()
     texts = {path: compact(v) for path in m.sources if isinstance(v := value_at(record, path), str)}
     confidence = {path: _field_confidence(cell, path, value_at(record, path)) for path, cell in m.sources.items()}
